@@ -1,0 +1,92 @@
+/**
+ * The DynamoDB client shared by the repositories, with bounded timeouts so
+ * that every call fails within a known time when the server is down.
+ */
+
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { Logger } from 'pino'
+import type { RetryPolicy } from './retry.ts'
+
+export interface ClientOptions {
+  /** AWS region; the SDK's default chain (AWS_REGION, shared config) when absent. */
+  region?: string
+  /** Endpoint of dynalite or DynamoDB Local; the regional AWS endpoint when absent. */
+  endpoint?: string
+  /** Upper bound on one request including the connection, in ms. */
+  requestTimeoutMs: number
+  env?: Record<string, string | undefined>
+}
+
+/** What every repository needs to send requests and log retries. */
+export interface StoreContext {
+  doc: DynamoDBDocumentClient
+  logger: Logger
+  requestTimeoutMs: number
+  /** Policy for the engine's writes: persist(), snapshots and dead letters. */
+  persistRetry: RetryPolicy
+  /** Policy for the API's reads and writes, which a client waits for. */
+  requestRetry: RetryPolicy
+}
+
+// Any of these means the caller configured credentials, which then come from
+// the SDK's default chain even for a local endpoint.
+const CREDENTIAL_VARIABLES = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_PROFILE',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+]
+
+/**
+ * Creates the document client and the client it wraps. Decimals are strings in every item, and
+ * numbers (versions, ticks, offsets) are integers in the safe range, so
+ * numbers unmarshal to JS numbers; util-dynamodb throws for one that is not
+ * exactly representable.
+ *
+ * With an endpoint and no credential variable set, the client signs with
+ * fixed dummy keys: dynalite accepts any, and the default chain would
+ * otherwise end at the EC2 instance metadata service. A default profile in
+ * ~/.aws is then not read; set AWS_PROFILE to use it.
+ */
+export function createDocumentClient(options: ClientOptions): {
+  client: DynamoDBClient
+  doc: DynamoDBDocumentClient
+} {
+  const env = options.env ?? process.env
+  const configured = CREDENTIAL_VARIABLES.some((name) => (env[name] ?? '') !== '')
+  const dummyCredentials = options.endpoint !== undefined && !configured
+
+  const client = new DynamoDBClient({
+    region: options.region,
+    endpoint: options.endpoint,
+    credentials: dummyCredentials ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined,
+    // Retries happen in retry.ts, where they are logged with the ids involved.
+    maxAttempts: 1,
+    requestHandler: {
+      connectionTimeout: options.requestTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+      httpAgent: { keepAlive: true, maxSockets: 64 },
+      httpsAgent: { keepAlive: true, maxSockets: 64 },
+    },
+  })
+
+  const doc = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+    unmarshallOptions: { wrapNumbers: false },
+  })
+  // doc.destroy() does not close the sockets; client.destroy() does.
+  return { client, doc }
+}
+
+/** Per-request options: an abort after the request timeout bounds the whole call. */
+export function requestOptions(context: StoreContext): { abortSignal: AbortSignal } {
+  return { abortSignal: AbortSignal.timeout(context.requestTimeoutMs) }
+}
+
+/** True for the error DynamoDB returns when a ConditionExpression is false. */
+export function isConditionalCheckFailed(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException'
+}
