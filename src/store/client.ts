@@ -81,9 +81,13 @@ export function createDocumentClient(options: ClientOptions): {
   return { client, doc }
 }
 
-/** Per-request options: an abort after the request timeout bounds the whole call. */
+// The HTTP handler's requestTimeout normally fires first, with the clearer
+// error; the abort also bounds the steps outside it, such as signing.
+const ABORT_MARGIN_MS = 250
+
+/** Per-request options: an abort that bounds the whole call. */
 export function requestOptions(context: StoreContext): { abortSignal: AbortSignal } {
-  return { abortSignal: AbortSignal.timeout(context.requestTimeoutMs) }
+  return { abortSignal: AbortSignal.timeout(context.requestTimeoutMs + ABORT_MARGIN_MS) }
 }
 
 /** True for the error DynamoDB returns when a ConditionExpression is false. */
