@@ -1,7 +1,7 @@
 /**
  * A sequential reader of one partition of the embedded log. It reads the
- * segment files in large chunks and keeps the last chunk, so a consumer
- * that takes small batches still reads each byte from the file once.
+ * segment files in chunks of 1 MiB and decodes batches from the last chunk,
+ * so small batches do not cost one file read each.
  */
 
 import type { FilePartition } from './file-partition.ts'
@@ -45,7 +45,7 @@ export class PartitionReader {
       const segment = this.#partition.segments[this.#segmentIndex]
       const readableBytes = this.#partition.readableBytes(this.#segmentIndex)
       if (this.#position >= readableBytes) {
-        // The segment is exhausted while durable records remain, so a later segment holds them.
+        // The segment is exhausted while durable records remain, so a later segment contains them.
         this.#segmentIndex += 1
         this.#position = 0
         this.#chunk = Buffer.alloc(0)
@@ -66,14 +66,14 @@ export class PartitionReader {
         const reason = result.status === 'corrupt'
           ? result.reason
           : 'record extends past the durable end'
-        throw new Error(`cannot read ${segment.path} at byte ${this.#position}: ${reason}`)
+        throw new Error(`reading ${segment.path} at byte ${this.#position} failed: ${reason}`)
       }
 
       const { record } = result
       if (record.offset > this.#nextOffset) {
         throw new Error(
-          `cannot read ${segment.path} at byte ${this.#position}: ` +
-            `found offset ${record.offset} while looking for ${this.#nextOffset}`,
+          `reading ${segment.path} at byte ${this.#position} failed: ` +
+            `found offset ${record.offset} where ${this.#nextOffset} was expected`,
         )
       }
 
