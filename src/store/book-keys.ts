@@ -3,8 +3,8 @@
  * side letter (B for bids, S for asks) and a fixed-width price key, so that
  * a Query in ascending key order returns one side best price first:
  *
- * - asks: priceTicks, zero-padded to 16 digits (ascending price);
- * - bids: MAX_SAFE_INTEGER - priceTicks, zero-padded (descending price).
+ * - asks: priceTicks, zero-padded to 16 digits, for ascending price.
+ * - bids: MAX_SAFE_INTEGER - priceTicks, zero-padded, for descending price.
  *
  * Resting orders append `#` + prioritySeq zero-padded to 16 digits + `#` +
  * orderId, which orders one price level by time priority.

@@ -18,7 +18,7 @@ export interface ClientOptions {
   env?: Record<string, string | undefined>
 }
 
-/** What every repository needs to send requests and log retries. */
+/** Client, logger, timeout and retry policies shared by the repositories. */
 export interface StoreContext {
   doc: DynamoDBDocumentClient
   logger: Logger
@@ -40,15 +40,15 @@ const CREDENTIAL_VARIABLES = [
 ]
 
 /**
- * Creates the document client and the client it wraps. Decimals are strings in every item, and
- * numbers (versions, ticks, offsets) are integers in the safe range, so
- * numbers unmarshal to JS numbers; util-dynamodb throws for one that is not
- * exactly representable.
+ * Creates the document client and the client it wraps. Decimals are strings
+ * in every item, and numbers (versions, ticks, offsets) are integers in the
+ * safe range, so numbers unmarshal to JS numbers. util-dynamodb throws for a
+ * number that is not exactly representable.
  *
  * With an endpoint and no credential variable set, the client signs with
- * fixed dummy keys: dynalite accepts any, and the default chain would
+ * fixed dummy keys, because dynalite accepts any and the default chain would
  * otherwise end at the EC2 instance metadata service. A default profile in
- * ~/.aws is then not read; set AWS_PROFILE to use it.
+ * ~/.aws is then not read, so set AWS_PROFILE to use it.
  */
 export function createDocumentClient(options: ClientOptions): {
   client: DynamoDBClient
@@ -77,12 +77,12 @@ export function createDocumentClient(options: ClientOptions): {
     marshallOptions: { removeUndefinedValues: true },
     unmarshallOptions: { wrapNumbers: false },
   })
-  // doc.destroy() does not close the sockets; client.destroy() does.
+  // doc.destroy() leaves the sockets open, but client.destroy() closes them.
   return { client, doc }
 }
 
 // The HTTP handler's requestTimeout normally fires first, with the clearer
-// error; the abort also bounds the steps outside it, such as signing.
+// error. The abort also bounds the steps outside it, such as signing.
 const ABORT_MARGIN_MS = 250
 
 /** Per-request options: an abort that bounds the whole call. */

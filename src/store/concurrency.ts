@@ -1,7 +1,7 @@
 /**
  * Runs `task` for every item with at most `limit` tasks in flight. After the
- * first failure no new task starts; the call waits for the running ones and
- * then rejects with that first error.
+ * first failure no new task starts, and the call rejects with that error once
+ * the running tasks have settled.
  */
 export async function forEachConcurrent<T>(
   items: readonly T[],

@@ -113,6 +113,9 @@ class DynamoStore implements Store {
     this.#levels = new LevelsRepository(this.#context, this.#tables.levels)
     this.#snapshots = new SnapshotsRepository(this.#context, this.#tables.snapshots)
     this.#deadLetters = new DeadLettersRepository(this.#context, this.#tables.deadLetters)
+
+    const endpoint = options.endpoint ?? 'default AWS endpoint'
+    options.logger.info({ endpoint, region: options.region, tables: this.#tables }, 'DynamoDB store created')
   }
 
   async ensureTables(): Promise<void> {
@@ -128,7 +131,7 @@ class DynamoStore implements Store {
     this.#context.logger.info({ tables: this.#tables }, 'tables are ACTIVE')
   }
 
-  /** One DescribeTable without retries; a missing table still proves the store reachable. */
+  /** Sends one DescribeTable without retries. A missing table still proves the store reachable. */
   async ping(): Promise<void> {
     try {
       const command = new DescribeTableCommand({ TableName: this.#tables.orders })
@@ -173,7 +176,7 @@ class DynamoStore implements Store {
   /**
    * Writes every item of the batch: orders, resting orders and levels as
    * conditional writes that skip items stored at a higher version, trades as
-   * BatchWriteItem. Rejects once one write fails after its retries; the
+   * BatchWriteItem. Rejects once one write fails after its retries. The
    * caller then persists the whole batch again, which is safe because every
    * write is idempotent.
    *

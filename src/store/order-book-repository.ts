@@ -64,7 +64,7 @@ export class OrderBookRepository {
   }
 
   /**
-   * Deletes the resting order unless a newer copy is stored; an item that is
+   * Deletes the resting order unless a newer copy is stored. An item that is
    * already gone counts as deleted. One try.
    */
   async deleteVersioned(key: RestingOrderKey): Promise<void> {

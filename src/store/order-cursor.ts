@@ -15,7 +15,7 @@ interface CursorBody {
 // `${ISO 8601 UTC with milliseconds}#${order id}`, as orderSortKey builds it.
 const SORT_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#.+$/
 
-/** The filter with its fields in one order and absent fields left out. */
+/** Returns the filter with its fields in a fixed order and absent fields left out. */
 function canonicalFilter(filter: OrderFilter): OrderFilter {
   const canonical: OrderFilter = {}
   if (filter.clientId !== undefined) canonical.clientId = filter.clientId

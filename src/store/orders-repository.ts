@@ -15,7 +15,7 @@
  *   by_status  PK status
  *   by_shard   PK listShard: every order, spread over ORDER_LIST_SHARDS
  *              partition keys so that all order writes do not land on one
- *              key; a listing merges the shards.
+ *              key. A listing merges the shards.
  *
  * A write only replaces an item whose version is lower or equal, so a stored
  * order never goes back to an older state.
@@ -33,7 +33,7 @@ export const ORDER_LIST_SHARDS = 8
 
 export const MAX_LIST_LIMIT = 1000
 
-// Largest Limit of one Query page; DynamoDB also stops a page at 1 MB.
+// Largest Limit of one Query page. DynamoDB also ends a page at 1 MB.
 const MAX_PAGE_ITEMS = 1000
 
 type Item = Record<string, unknown>
@@ -106,6 +106,8 @@ function planQuery(filter: OrderFilter): IndexPlan {
     plan = { index: 'by_shard', partitionAttribute: 'listShard', partitionValues: shards }
   }
 
+  // NOTE: `matched` alone filters every order of by_shard, so a page with
+  // few matches reads far more items than it returns.
   if (filter.symbol !== undefined && plan.partitionAttribute !== 'symbol') addCondition('symbol', filter.symbol)
   if (filter.status !== undefined && plan.partitionAttribute !== 'status') addCondition('status', filter.status)
   if (filter.matched !== undefined) addCondition('matched', filter.matched)
@@ -222,7 +224,8 @@ export class OrdersRepository {
 
   /**
    * Writes the order unless the stored copy has a higher version. Returns
-   * false when the stored copy was newer; one try, retries are the caller's.
+   * false when the stored copy was newer. Sends one request and leaves
+   * retries to the caller.
    */
   async putVersioned(order: OrderRecord): Promise<boolean> {
     const input = {
@@ -259,8 +262,9 @@ export class OrdersRepository {
   /**
    * Lists orders newest first, never with a Scan. Reads the chosen index's
    * partition keys (eight for an unfiltered listing) and merges them by
-   * sortKey until limit + 1 orders are found; the extra one only tells
-   * whether a next page exists. Index reads are eventually consistent.
+   * sortKey until limit + 1 orders are found. The extra order is not
+   * returned and only decides whether nextCursor is set. Index reads are
+   * eventually consistent.
    */
   async list(filter: OrderFilter, limit: number, cursor?: string): Promise<OrderPage> {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {

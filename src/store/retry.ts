@@ -61,8 +61,8 @@ export function sleep(delayMs: number): Promise<void> {
 
 /**
  * Runs `operation` until it succeeds, fails with an error that is not
- * retryable, or used `policy.maxAttempts` attempts; then rethrows the last
- * error. Each retry is logged at warn with `ids`.
+ * retryable, or has used `policy.maxAttempts` attempts, and then rethrows the
+ * last error. Each retry is logged at warn with `ids`.
  */
 export async function withRetry<T>(
   operation: () => Promise<T>,

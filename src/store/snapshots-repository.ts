@@ -4,10 +4,10 @@
  *
  *   PK  partition (N)
  *   SK  chunkKey (S)  `${offset, 20 digits}#${chunk index, 6 digits}` for a
- *                     chunk of at most CHUNK_BYTES bytes of the UTF-8 body
- *                     (attribute data, binary); 'head' for the head item,
- *                     which names the offset, chunk count, byte length and
- *                     SHA-256 of the latest complete snapshot
+ *                     chunk of at most CHUNK_BYTES bytes of the UTF-8 body,
+ *                     in the binary attribute data. 'head' for the head
+ *                     item, which names the offset, chunk count, byte
+ *                     length and SHA-256 of the latest complete snapshot.
  *
  * The head is written after every chunk, so a save torn by a crash is never
  * loaded. The chunks of the latest two snapshots are kept: after the head
@@ -28,6 +28,9 @@ export const CHUNK_BYTES = 300 * 1024
 const HEAD_KEY = 'head'
 const CHUNK_WRITE_CONCURRENCY = 4
 const LOAD_ATTEMPTS = 3
+
+const RECOVERY_HINT =
+  "Delete the partition's head item to rebuild the engine state from the start of the command log."
 
 interface Head {
   offset: number
@@ -73,7 +76,7 @@ export class SnapshotsRepository {
 
   /**
    * Saves the snapshot unless the stored one is at the same or a later
-   * offset. Rejects when a chunk or the head cannot be written; a failed
+   * offset. Rejects when a chunk or the head cannot be written. A failed
    * cleanup of old chunks is only logged.
    */
   async save(snapshot: Snapshot): Promise<void> {
@@ -120,7 +123,7 @@ export class SnapshotsRepository {
       try {
         await this.#deleteChunksBefore(partition, previous.offset)
       } catch (error) {
-        this.#context.logger.warn({ ...ids, err: error }, 'failed to delete old snapshot chunks; the next save retries')
+        this.#context.logger.warn({ ...ids, err: error }, 'failed to delete old snapshot chunks, the next save deletes them')
       }
     }
   }
@@ -141,16 +144,16 @@ export class SnapshotsRepository {
         // Two saves since the head was read can have deleted its chunks.
         if (attempt < LOAD_ATTEMPTS) continue
         throw new Error(
-          `snapshot of partition ${partition} at offset ${head.offset} has ${chunks.length} ` +
-            `of ${head.chunkCount} chunks in table ${this.#tableName}`,
+          `snapshot of partition ${partition} at offset ${head.offset} is incomplete: found ` +
+            `${chunks.length} of ${head.chunkCount} chunks in table ${this.#tableName}. ${RECOVERY_HINT}`,
         )
       }
 
       const body = Buffer.concat(chunks.map((chunk) => chunk.data))
       if (body.length !== head.byteLength || sha256(body) !== head.sha256) {
         throw new Error(
-          `snapshot of partition ${partition} at offset ${head.offset} fails its SHA-256 check ` +
-            `in table ${this.#tableName}`,
+          `snapshot of partition ${partition} at offset ${head.offset} failed its SHA-256 check ` +
+            `in table ${this.#tableName}. ${RECOVERY_HINT}`,
         )
       }
       return { partition, offset: head.offset, body: body.toString('utf8') }
@@ -209,7 +212,7 @@ export class SnapshotsRepository {
     return chunks
   }
 
-  /** Deletes every chunk of snapshots before `offset`; 'head' sorts after all chunk keys. */
+  /** Deletes every chunk of the snapshots before `offset`. The head item sorts after all chunk keys. */
   async #deleteChunksBefore(partition: number, offset: number): Promise<void> {
     const keys: string[] = []
     let startKey: Record<string, unknown> | undefined

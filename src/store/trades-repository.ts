@@ -72,7 +72,8 @@ export class TradesRepository {
 
   /**
    * Writes one batch from batches(). Unprocessed items are sent again with
-   * backoff; after context.persistRetry.maxAttempts rounds the call rejects.
+   * backoff, and after context.persistRetry.maxAttempts rounds the call
+   * rejects.
    */
   async writeBatch(batch: Item[], ids: Record<string, unknown>): Promise<void> {
     const policy = this.#context.persistRetry

@@ -11,7 +11,9 @@ const STATUSES: OrderStatus[] = ['open', 'partially_filled', 'filled', 'cancelle
 function newestFirst(a: OrderRecord, b: OrderRecord): number {
   const byTime = Date.parse(b.timestamp) - Date.parse(a.timestamp)
   if (byTime !== 0) return byTime
-  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0
+
+  if (a.id === b.id) return 0
+  return a.id < b.id ? 1 : -1
 }
 
 function matches(order: OrderRecord, filter: OrderFilter): boolean {
@@ -23,7 +25,7 @@ function matches(order: OrderRecord, filter: OrderFilter): boolean {
   )
 }
 
-/** Every combination of absent or present filter fields. */
+/** Builds every combination of absent and present filter fields. */
 function filterCombinations(): OrderFilter[] {
   const filters: OrderFilter[] = []
   for (const clientId of [undefined, 'client-a', 'client-b']) {

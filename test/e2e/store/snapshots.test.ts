@@ -6,7 +6,7 @@ import { CHUNK_BYTES } from '../../../src/store/snapshots-repository.ts'
 import type { DeadLetter } from '../../../src/store/types.ts'
 import { startStore, type StoreFixture } from './fixtures.ts'
 
-/** A body of about `bytes` UTF-8 bytes with multi-byte characters across chunk boundaries. */
+/** Builds a body of at least `bytes` UTF-8 bytes with multi-byte characters across chunk boundaries. */
 function bodyOf(bytes: number, seed: string): string {
   const unit = `${seed}-é€😀-`
   return unit.repeat(Math.ceil(bytes / Buffer.byteLength(unit)))
@@ -106,7 +106,7 @@ describe('snapshots', () => {
       }),
     )
 
-    await assert.rejects(fixture.store.loadSnapshot(4), /fails its SHA-256 check/)
+    await assert.rejects(fixture.store.loadSnapshot(4), /failed its SHA-256 check/)
   })
 
   test('a negative offset is rejected', async () => {

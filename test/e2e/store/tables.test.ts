@@ -104,7 +104,7 @@ describe('ping', () => {
   })
 
   test('times out when the server never responds', { timeout: 10_000 }, async () => {
-    // A listening socket that accepts and never answers, like a hung server.
+    // A listening socket that accepts connections and never responds, like a hung server.
     const sockets = new Set<Socket>()
     const server = createServer((socket) => sockets.add(socket))
     const port = await listenInRange(server, STORE_TEST_PORTS)
