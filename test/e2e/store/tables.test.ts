@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb'
 import { startDynaliteProcess, type DynaliteProcess } from '../../helpers/dynalite.ts'
 import { createDynamoStore } from '../../../src/store/dynamo-store.ts'
-import { STORE_TEST_PORTS, storeOptions, uniqueTables } from './fixtures.ts'
+import { makeOrder, STORE_TEST_PORTS, storeOptions, uniqueTables } from './fixtures.ts'
 
 function rawClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({
@@ -80,6 +83,33 @@ describe('ensureTables', () => {
     const store = createDynamoStore(storeOptions(dynalite.endpoint, tables))
     await assert.rejects(store.ensureTables(), /does not match this version's layout/)
     await store.close()
+  })
+})
+
+describe('dynalite process', () => {
+  test('keeps data on disk across restarts', async (t) => {
+    if ((process.env.AWS_ENDPOINT_URL ?? '') !== '') {
+      t.skip('AWS_ENDPOINT_URL names a server this test does not start')
+      return
+    }
+    const path = await mkdtemp(join(tmpdir(), 'dynalite-'))
+    t.after(() => rm(path, { recursive: true, force: true }))
+    const tables = uniqueTables()
+    const order = makeOrder()
+
+    const first = await startDynaliteProcess({ ports: STORE_TEST_PORTS, path })
+    const writer = createDynamoStore(storeOptions(first.endpoint, tables))
+    await writer.ensureTables()
+    await writer.putAcceptedOrder(order)
+    await writer.close()
+    await first.stop()
+
+    const second = await startDynaliteProcess({ ports: STORE_TEST_PORTS, path })
+    const reader = createDynamoStore(storeOptions(second.endpoint, tables))
+    await reader.ensureTables()
+    assert.deepEqual(await reader.getOrder(order.id), order)
+    await reader.close()
+    await second.stop()
   })
 })
 
