@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+/**
+ * One entry point for every role:
+ *   order-engine all      API and engine in one process (the default)
+ *   order-engine api      HTTP API only
+ *   order-engine engine   engine worker only
+ */
+
+import { ConfigError, loadConfig, loadDotEnv } from './config.ts'
+import { InstrumentConfigError } from './core/instrument.ts'
+import { createLogger } from './logger.ts'
+import { startService, type Role } from './service.ts'
+
+const ROLES: readonly Role[] = ['all', 'api', 'engine']
+/** Bound on a graceful stop; past it the process exits anyway. */
+const STOP_TIMEOUT_MS = 15_000
+
+async function main(): Promise<void> {
+  const role = (process.argv[2] ?? 'all') as Role
+  if (!ROLES.includes(role)) {
+    process.stderr.write(`usage: order-engine [${ROLES.join('|')}]\nunknown role ${JSON.stringify(process.argv[2])}\n`)
+    process.exit(2)
+  }
+
+  loadDotEnv()
+  let config
+  try {
+    config = loadConfig()
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    process.stderr.write(`${error.message}\n`)
+    process.exit(2)
+  }
+
+  const logger = createLogger(config.logLevel)
+  let service
+  try {
+    service = await startService(role, config, logger)
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof InstrumentConfigError) {
+      process.stderr.write(`${error.message}\n`)
+      process.exit(2)
+    }
+    logger.fatal({ err: error, role }, 'start failed')
+    process.exit(1)
+  }
+
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'stopping')
+
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs: STOP_TIMEOUT_MS }, 'graceful stop timed out; exiting')
+      process.exit(1)
+    }, STOP_TIMEOUT_MS)
+    timer.unref()
+
+    service.stop().then(
+      () => {
+        logger.info('stopped')
+        process.exit(0)
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'stop failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}
+
+await main()

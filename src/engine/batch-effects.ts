@@ -1,0 +1,175 @@
+/**
+ * Collects what one batch of commands changed, coalesced per item, and turns
+ * it into the store's PartitionEffects at the end of the batch. Orders are
+ * kept as live core objects, so each is formatted once, in its final state.
+ */
+
+import type { Instrument } from '../core/instrument.ts'
+import type { Order, Side } from '../core/types.ts'
+import type { DeadLetter, LevelRecord, PartitionEffects, RestingOrderKey, RestingOrderRecord, TradeRecord } from '../store/types.ts'
+import { isResting, toOrderRecord, toRestingRecord, type OrderMeta } from './records.ts'
+import { lotsToQuantity, ticksToPrice } from '../core/instrument.ts'
+
+/** Where an order sat in the order_book table before this batch touched it. */
+interface RestingPlace {
+  side: Side
+  priceTicks: number
+  prioritySeq: number
+}
+
+interface TouchedOrder {
+  order: Order
+  before: RestingPlace | null
+}
+
+interface TouchedLevel {
+  symbol: string
+  side: Side
+  priceTicks: number
+}
+
+export interface LevelSource {
+  level(symbol: string, side: Side, priceTicks: number): { quantityLots: number, orderCount: number } | null
+}
+
+export interface MetaSource {
+  meta(orderId: string): OrderMeta | undefined
+  instrument(symbol: string): Instrument
+}
+
+export class BatchEffects {
+  readonly partition: number
+  #orders = new Map<string, TouchedOrder>()
+  #trades: TradeRecord[] = []
+  #levels = new Map<string, TouchedLevel>()
+  #deadLetters: DeadLetter[] = []
+  #firstOffset = -1
+  #lastOffset = -1
+  #commands = 0
+
+  constructor(partition: number) {
+    this.partition = partition
+  }
+
+  get commands(): number {
+    return this.#commands
+  }
+
+  get firstOffset(): number {
+    return this.#firstOffset
+  }
+
+  get lastOffset(): number {
+    return this.#lastOffset
+  }
+
+  get deadLetters(): readonly DeadLetter[] {
+    return this.#deadLetters
+  }
+
+  get tradeCount(): number {
+    return this.#trades.length
+  }
+
+  /** Marks one more command of the batch as applied. */
+  advance(offset: number): void {
+    if (this.#firstOffset < 0) this.#firstOffset = offset
+    this.#lastOffset = offset
+    this.#commands++
+  }
+
+  /**
+   * Records an order the batch changes. Call it before the change for an
+   * order that may move on the book (cancel, modify); makers may be recorded
+   * after a fill, since a fill never moves an order within the book.
+   */
+  touchOrder(order: Order, wasResting: boolean): void {
+    if (this.#orders.has(order.id)) return
+
+    const before = wasResting
+      ? { side: order.side, priceTicks: order.priceTicks as number, prioritySeq: order.prioritySeq }
+      : null
+    this.#orders.set(order.id, { order, before })
+  }
+
+  touchLevel(symbol: string, side: Side, priceTicks: number): void {
+    const key = `${symbol}\u0000${side}\u0000${priceTicks}`
+    if (!this.#levels.has(key)) this.#levels.set(key, { symbol, side, priceTicks })
+  }
+
+  addTrade(trade: TradeRecord): void {
+    this.#trades.push(trade)
+  }
+
+  addDeadLetter(letter: DeadLetter): void {
+    this.#deadLetters.push(letter)
+  }
+
+  /** Ids of the orders the batch touched that are no longer resting. */
+  *inactiveOrderIds(): Iterable<string> {
+    for (const { order } of this.#orders.values()) {
+      if (!isResting(order)) yield order.id
+    }
+  }
+
+  build(source: MetaSource & LevelSource): PartitionEffects {
+    const effects: PartitionEffects = {
+      partition: this.partition,
+      lastOffset: this.#lastOffset,
+      orders: [],
+      trades: this.#trades,
+      restingPuts: [],
+      restingDeletes: [],
+      levels: [],
+    }
+
+    for (const { order, before } of this.#orders.values()) {
+      const instrument = source.instrument(order.symbol)
+      const meta = source.meta(order.id)
+      if (meta === undefined) {
+        throw new Error(`order ${order.id} has no metadata in partition ${this.partition}`)
+      }
+      effects.orders.push(toOrderRecord(instrument, order, meta))
+
+      const now: RestingOrderRecord | null = isResting(order) ? toRestingRecord(instrument, order) : null
+      if (before !== null && (now === null || !samePlace(before, now))) {
+        effects.restingDeletes.push(restingKey(order, before))
+      }
+      if (now !== null) effects.restingPuts.push(now)
+    }
+
+    for (const { symbol, side, priceTicks } of this.#levels.values()) {
+      const instrument = source.instrument(symbol)
+      const level = source.level(symbol, side, priceTicks)
+      const record: LevelRecord = {
+        symbol,
+        side,
+        priceTicks,
+        price: ticksToPrice(instrument, priceTicks),
+        quantity: level === null ? '0' : lotsToQuantity(instrument, level.quantityLots),
+        orderCount: level === null ? 0 : level.orderCount,
+        version: this.#lastOffset,
+      }
+      effects.levels.push(record)
+    }
+
+    return effects
+  }
+}
+
+function samePlace(before: RestingPlace, now: RestingOrderRecord): boolean {
+  return before.side === now.side &&
+    before.priceTicks === now.priceTicks &&
+    before.prioritySeq === now.prioritySeq
+}
+
+function restingKey(order: Order, place: RestingPlace): RestingOrderKey {
+  return {
+    symbol: order.symbol,
+    side: place.side,
+    priceTicks: place.priceTicks,
+    prioritySeq: place.prioritySeq,
+    orderId: order.id,
+    version: order.updatedSeq,
+  }
+}
