@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs everything the service and its tests need: npm packages (which
+# bring Node 24 and dynalite) and the Apache Kafka jars from Maven Central.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "installing npm packages"
+  npm ci --no-audit --no-fund
+fi
+
+if [ "${SKIP_KAFKA_INSTALL:-}" != "1" ]; then
+  bash scripts/kafka/kafka.sh install
+fi
