@@ -111,8 +111,10 @@ cmd_install() {
   rm -rf "$staging"
   log "resolving broker jars with Maven into $KAFKA_LIB_DIR"
   local started=$SECONDS
-  mvn -q -B -Dstyle.color=never -f "$SCRIPT_DIR/pom.xml" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$staging" \
+  # Maven 3.8 prints colour resets even in batch mode, so sed strips them.
+  mvn -q -B -f "$SCRIPT_DIR/pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$staging" 2>&1 \
+    | sed 's/\x1b\[[0-9;]*m//g' >&2 \
     || fail "mvn dependency:copy-dependencies failed; see its output above"
 
   rm -rf "$KAFKA_LIB_DIR"
