@@ -1,0 +1,111 @@
+/**
+ * The README's start command: API and engine in one process on the embedded
+ * command log and the embedded dynalite, with no external service.
+ */
+
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { startCli, type CliProcess } from '../../helpers/cli-process.ts'
+import { request, waitFor, waitForOrder } from '../../helpers/http.ts'
+
+const EMBEDDED_ENV = {
+  PORT: '0',
+  KAFKA_BOOTSTRAP_SERVERS: '',
+  AWS_ENDPOINT_URL: '',
+  COMMAND_LOG: 'embedded',
+  STORE: 'embedded',
+}
+
+describe('embedded all-in-one process', () => {
+  let dataDir: string
+  let service: CliProcess | undefined
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'embedded-'))
+  })
+
+  after(async () => {
+    await service?.stop('SIGKILL')
+    await rm(dataDir, { recursive: true, force: true })
+  })
+
+  test('a crossing /ordenes pair shows its trade within 2 s', async () => {
+    service = await startCli('all', { ...EMBEDDED_ENV, DATA_DIR: dataDir })
+    const url = service.url
+
+    const venta = await request(url, 'POST', '/ordenes', { tipo: 'venta', activo: 'AAPL', cantidad: 10, precio: 150.25, cliente_id: 'seller' })
+    const compra = await request(url, 'POST', '/ordenes', { tipo: 'compra', activo: 'AAPL', cantidad: 4, precio: 151, cliente_id: 'buyer' })
+    assert.equal(venta.status, 202)
+    assert.equal(compra.status, 202)
+
+    const trades = await waitFor('the trade of the /ordenes pair', async () => {
+      const response = await request(url, 'GET', `/orders/${compra.body.id}/trades`)
+      return response.body.trades?.length > 0 ? response.body.trades : undefined
+    }, 2000)
+    assert.equal(trades.length, 1)
+    assert.equal(trades[0].price, '150.25')
+    assert.equal(trades[0].quantity, '4')
+    assert.equal(trades[0].makerOrderId, venta.body.id)
+  })
+
+  test('a restart keeps orders, trades and the resting book', async () => {
+    const before = await request(service!.url, 'GET', '/book/AAPL')
+    assert.deepEqual(before.body.asks, [{ price: '150.25', quantity: '6', orders: 1 }])
+
+    assert.equal(await service!.stop('SIGTERM'), 0)
+    service = await startCli('all', { ...EMBEDDED_ENV, DATA_DIR: dataDir })
+    const url = service.url
+
+    const book = await request(url, 'GET', '/book/AAPL')
+    assert.deepEqual(book.body.asks, [{ price: '150.25', quantity: '6', orders: 1 }])
+
+    // The engine's in-memory book came back too: a new bid trades with the old ask.
+    const bid = await request(url, 'POST', '/orders', { clientId: 'late', symbol: 'AAPL', side: 'buy', type: 'limit', price: '150.25', quantity: '6' })
+    const filled = await waitForOrder(url, bid.body.id, (order) => order.status === 'filled')
+    assert.equal(filled.averagePrice, '150.25')
+
+    const empty = await request(url, 'GET', '/book/AAPL')
+    assert.deepEqual(empty.body.asks, [])
+  })
+
+  test('SIGKILL while accepting orders loses no acknowledged order', async () => {
+    const url = service!.url
+    const acknowledged: string[] = []
+    let stopLoad = false
+
+    const load = async (worker: number) => {
+      for (let i = 0; !stopLoad; i++) {
+        const side = (i + worker) % 2 === 0 ? 'buy' : 'sell'
+        try {
+          const response = await request(url, 'POST', '/orders', { clientId: `load${worker}`, symbol: `K${worker % 3}`, side, type: 'limit', price: '10', quantity: '1' })
+          if (response.status === 202) acknowledged.push(response.body.id)
+        } catch {
+          return
+        }
+      }
+    }
+    const workers = [0, 1, 2, 3].map(load)
+
+    await waitFor('200 acknowledged orders', async () => (acknowledged.length >= 200 ? true : undefined), 30_000)
+    await service!.stop('SIGKILL')
+    stopLoad = true
+    await Promise.all(workers)
+
+    service = await startCli('all', { ...EMBEDDED_ENV, DATA_DIR: dataDir })
+    for (const id of acknowledged) {
+      const order = await waitForOrder(service.url, id, (o) => o.status !== 'accepted', 30_000)
+      assert.ok(['filled', 'open'].includes(order.status), `order ${id} is ${order.status}`)
+    }
+
+    // No fill was lost or doubled: every filled order's trades add up to its quantity.
+    for (const id of acknowledged.slice(0, 60)) {
+      const order = (await request(service.url, 'GET', `/orders/${id}`)).body
+      const trades = (await request(service.url, 'GET', `/orders/${id}/trades`)).body.trades
+      const traded = trades.reduce((sum: number, trade: any) => sum + Number(trade.quantity), 0)
+      assert.equal(String(traded), order.filledQuantity, `order ${id}`)
+    }
+  })
+})
