@@ -135,7 +135,10 @@ describe('plain replay of the AAPL sample', () => {
     }
   }
 
-  it('matches the LOBSTER top of book at the measured rate', () => {
+  it('matches the LOBSTER top of book at the measured rate', (t) => {
+    t.diagnostic(`top of book ${topOfBook}/${plan.steps.length}, full depth ${fullDepth}/${plan.steps.length}`)
+    t.diagnostic(`top-of-book mismatches by cause: ${JSON.stringify(Object.fromEntries(topMismatchCauses))}`)
+    t.diagnostic(`full-depth mismatches by cause: ${JSON.stringify(Object.fromEntries(rowsByCause))}`)
     assert.ok(topOfBook / plan.steps.length >= MIN_TOP_OF_BOOK_RATE,
       `top of book matched ${topOfBook} of ${plan.steps.length} rows`)
   })
