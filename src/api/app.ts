@@ -1,0 +1,66 @@
+/**
+ * Builds the HTTP API: Fastify with the exact JSON parser, the validators,
+ * the client identity hook, the error handler, the routes and the OpenAPI
+ * document (UI at /docs, JSON at /docs/json).
+ */
+
+import { randomUUID } from 'node:crypto'
+
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+
+import { installErrorHandler } from './error-handler.ts'
+import { installIdentity } from './identity.ts'
+import { installJsonParser } from './json-parser.ts'
+import { ApiLogController } from './request-logging.ts'
+import { bookRoutes } from './routes/book.ts'
+import { healthRoutes } from './routes/health.ts'
+import { orderQueryRoutes } from './routes/order-queries.ts'
+import { orderRoutes } from './routes/orders.ts'
+import { ordenRoutes } from './routes/ordenes.ts'
+import type { ApiDependencies } from './types.ts'
+import { createValidatorCompiler } from './validation.ts'
+
+export type { ApiDependencies } from './types.ts'
+
+/** Returns the app ready for `listen()` or `inject()`; the caller owns its lifecycle. */
+export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    // Typed as Fastify's logger interface, which pino's Logger implements, so
+    // that the app is a plain FastifyInstance.
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.config.bodyLimitBytes,
+    genReqId: () => randomUUID(),
+    logController: new ApiLogController(),
+  })
+
+  app.setValidatorCompiler(createValidatorCompiler(deps.instruments))
+  installJsonParser(app)
+  installErrorHandler(app)
+  installIdentity(app)
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id)
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Order engine API',
+        description: 'Order entry and queries of a price-time priority matching engine.',
+        version: '0.1.0',
+      },
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  await app.register(healthRoutes, deps)
+  await app.register(orderRoutes, deps)
+  await app.register(ordenRoutes, deps)
+  await app.register(orderQueryRoutes, deps)
+  await app.register(bookRoutes, deps)
+
+  return app
+}

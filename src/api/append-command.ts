@@ -1,0 +1,46 @@
+/**
+ * Appends a command to the command log under the API's one rule: a command
+ * counts as accepted only once the log has acknowledged it durably.
+ */
+
+import type { FastifyRequest } from 'fastify'
+
+import { AppError } from '../errors.ts'
+import { encodeCommand, type Command } from '../log/commands.ts'
+import type { AppendResult } from '../log/types.ts'
+import { withTimeout } from './timeout.ts'
+import type { ApiDependencies } from './types.ts'
+
+/**
+ * Appends `command` keyed by its symbol, so that every command of a symbol
+ * lands on one partition in order. Throws AppError `log_unavailable` (503)
+ * when the append rejects or takes longer than KAFKA_REQUEST_TIMEOUT_MS.
+ */
+// NOTE: after a timeout the append may still complete, so a client that
+// retries can create the order twice. TODO: deduplicate on (clientId, clientOrderId).
+export async function appendCommand(
+  deps: ApiDependencies,
+  command: Command,
+  request: FastifyRequest,
+): Promise<AppendResult> {
+  const timeoutMs = deps.config.kafka.requestTimeoutMs
+
+  try {
+    return await withTimeout(
+      deps.producer.append(command.symbol, encodeCommand(command)),
+      timeoutMs,
+      'command log append',
+    )
+  } catch (error) {
+    const commandId = command.kind === 'new' ? command.id : command.orderId
+    request.log.warn(
+      { err: error, kind: command.kind, orderId: commandId, symbol: command.symbol },
+      'command append failed',
+    )
+    throw new AppError(
+      'log_unavailable',
+      'the command log did not acknowledge the command, so it was not accepted; retry after Retry-After seconds',
+      { cause: error },
+    )
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * Request validation with two Ajv instances. The one for bodies never
+ * coerces types, so a number where an id string belongs is an error rather
+ * than "123". The one for query strings and path parameters coerces their
+ * text to the schema's integers and booleans. Ajv errors become the
+ * `{ field, rule, message }` details that clients receive.
+ */
+
+import { Ajv, type ErrorObject, type Options } from 'ajv'
+import type { FastifySchemaCompiler } from 'fastify'
+
+import type { ErrorDetail } from '../errors.ts'
+import { checkDecimalField } from './decimals.ts'
+import type { InstrumentRegistry } from '../core/instrument-registry.ts'
+
+/**
+ * Value of the `x-order-decimals` keyword: which properties of the body hold
+ * the symbol, price, quantity and order type. Without `type` the order is a
+ * limit order and its price is required.
+ */
+export interface OrderDecimalsKeyword {
+  symbol: string
+  price: string
+  quantity: string
+  type?: string
+}
+
+/**
+ * allErrors makes Ajv report every broken rule at once. Fastify turns it off
+ * by default because some schemas then cost time proportional to hostile
+ * input. The schemas here have no unbounded arrays or nested objects, and
+ * BODY_LIMIT_BYTES bounds the body.
+ */
+const BASE_OPTIONS: Options = {
+  allErrors: true,
+  removeAdditional: false,
+  useDefaults: true,
+  strict: true,
+}
+
+/** Creates the Fastify validator compiler for every route of the app. */
+export function createValidatorCompiler(instruments: InstrumentRegistry): FastifySchemaCompiler<unknown> {
+  const bodyAjv = new Ajv({ ...BASE_OPTIONS, coerceTypes: false })
+  const textAjv = new Ajv({ ...BASE_OPTIONS, coerceTypes: true })
+
+  addOrderDecimalsKeyword(bodyAjv, instruments)
+
+  return ({ schema, httpPart }) => {
+    const ajv = httpPart === 'body' ? bodyAjv : textAjv
+    return ajv.compile(schema as object)
+  }
+}
+
+/**
+ * Adds `x-order-decimals`. It checks the decimal fields of an order body
+ * against the instrument of its symbol, and it checks that a limit order has
+ * a price and a market order has none. Its errors point at the decimal
+ * property and carry the rule as their keyword, so they map to details like
+ * any other Ajv error.
+ */
+function addOrderDecimalsKeyword(ajv: Ajv, instruments: InstrumentRegistry): void {
+  ajv.addKeyword({
+    keyword: 'x-order-decimals',
+    type: 'object',
+    schemaType: 'object',
+    errors: true,
+    compile(keyword: OrderDecimalsKeyword) {
+      const validate = (data: Record<string, unknown>): boolean => {
+        const errors = checkOrderDecimals(data, keyword, instruments)
+        validate.errors = errors
+        return errors.length === 0
+      }
+      validate.errors = [] as Partial<ErrorObject>[]
+      return validate
+    },
+  })
+}
+
+function checkOrderDecimals(
+  data: Record<string, unknown>,
+  keyword: OrderDecimalsKeyword,
+  instruments: InstrumentRegistry,
+): Partial<ErrorObject>[] {
+  const errors: Partial<ErrorObject>[] = []
+  const symbol = data[keyword.symbol]
+  const instrument = instruments.get(typeof symbol === 'string' ? symbol : '')
+  const type = keyword.type === undefined ? 'limit' : data[keyword.type]
+  const price = data[keyword.price]
+  const quantity = data[keyword.quantity]
+  const hasPrice = price !== undefined && price !== null
+
+  if (type === 'market' && hasPrice) {
+    errors.push(ruleError(keyword.price, 'not_allowed_for_market', 'must be absent for a market order'))
+  } else if (type === 'limit' && !hasPrice) {
+    // Shaped like Ajv's own `required` error, so that it maps and deduplicates the same way.
+    errors.push({
+      instancePath: '',
+      keyword: 'required',
+      message: 'is required for a limit order',
+      params: { missingProperty: keyword.price },
+    })
+  } else if (typeof price === 'string') {
+    const check = checkDecimalField(price, 'price', instrument)
+    if (!check.ok) errors.push(ruleError(keyword.price, check.rule, check.message))
+  }
+
+  if (typeof quantity === 'string') {
+    const check = checkDecimalField(quantity, 'quantity', instrument)
+    if (!check.ok) errors.push(ruleError(keyword.quantity, check.rule, check.message))
+  }
+
+  return errors
+}
+
+function ruleError(property: string, rule: string, message: string): Partial<ErrorObject> {
+  return { instancePath: `/${property}`, keyword: rule, message, params: {} }
+}
+
+/**
+ * Maps Ajv errors to client details. Fields are property names as the
+ * client sent them, nested ones joined by dots. An error about the whole
+ * body or query names `body` or `query`.
+ */
+export function toErrorDetails(errors: ErrorObject[], context: string): ErrorDetail[] {
+  const details: ErrorDetail[] = []
+  const seen = new Set<string>()
+
+  for (const error of errors) {
+    const detail = toErrorDetail(error, context)
+    const key = `${detail.field}\u0000${detail.rule}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    details.push(detail)
+  }
+  return details
+}
+
+function toErrorDetail(error: ErrorObject, context: string): ErrorDetail {
+  const path = error.instancePath.split('/').slice(1).map(unescapePointer)
+  const field = (name: string) => [...path, name].join('.')
+  const instanceField = path.length > 0 ? path.join('.') : wholeName(context)
+  const params = error.params as Record<string, unknown>
+
+  switch (error.keyword) {
+    case 'required':
+      return {
+        field: field(String(params.missingProperty)),
+        rule: 'required',
+        message: error.message?.startsWith('is ') ? error.message : 'is required',
+      }
+    case 'additionalProperties':
+      return {
+        field: field(String(params.additionalProperty)),
+        rule: 'unknown_field',
+        message: 'is not a known field',
+      }
+    case 'enum':
+      return {
+        field: instanceField,
+        rule: 'enum',
+        message: `must be one of ${(params.allowedValues as unknown[]).join(', ')}`,
+      }
+    case 'type':
+      return { field: instanceField, rule: 'type', message: describeType(params.type, context, path.length) }
+    case 'minLength':
+      return { field: instanceField, rule: 'min_length', message: `must be at least ${params.limit} characters long` }
+    case 'maxLength':
+      return { field: instanceField, rule: 'max_length', message: `must be at most ${params.limit} characters long` }
+    case 'minimum':
+      return { field: instanceField, rule: 'minimum', message: `must be at least ${params.limit}` }
+    case 'maximum':
+      return { field: instanceField, rule: 'maximum', message: `must be at most ${params.limit}` }
+    default:
+      return { field: instanceField, rule: error.keyword, message: error.message ?? 'is invalid' }
+  }
+}
+
+function describeType(type: unknown, context: string, depth: number): string {
+  const names = Array.isArray(type) ? type.join(' or ') : String(type)
+  if (depth === 0 && context === 'body' && names === 'object') return 'must be a JSON object'
+  return `must be of type ${names}`
+}
+
+function wholeName(context: string): string {
+  return context === 'querystring' ? 'query' : context
+}
+
+function unescapePointer(segment: string): string {
+  return segment.replaceAll('~1', '/').replaceAll('~0', '~')
+}
