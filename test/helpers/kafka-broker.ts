@@ -23,6 +23,11 @@ export interface KafkaBrokerOptions {
   controllerPort: number
   /** Broker state; wiped when the broker starts, so each run begins empty. */
   dataDir: string
+  /**
+   * Starts a broker of its own even when KAFKA_BOOTSTRAP_SERVERS is set, for
+   * a test that stops the broker.
+   */
+  alwaysStart?: boolean
 }
 
 export interface KafkaBroker {
@@ -37,7 +42,7 @@ export interface KafkaBroker {
 
 export async function startKafka(options: KafkaBrokerOptions): Promise<KafkaBroker> {
   const external = process.env.KAFKA_BOOTSTRAP_SERVERS
-  if (external !== undefined && external !== '') {
+  if (external !== undefined && external !== '' && options.alwaysStart !== true) {
     return {
       bootstrapServers: external.split(',').map((server) => server.trim()).filter(Boolean),
       external: true,
