@@ -60,7 +60,7 @@ export class KafkaLog implements CommandLog {
   constructor(options: KafkaLogOptions) {
     this.#options = resolveOptions(options)
     this.partitions = this.#options.partitions
-    this.#logger = options.logger.child({ component: 'kafka-log', topic: options.topic })
+    this.#logger = options.logger.child({ topic: options.topic })
     this.#admin = new Admin({
       clientId: `${options.clientId}-admin`,
       bootstrapBrokers: options.bootstrapServers,
