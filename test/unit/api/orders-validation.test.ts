@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 
+import { assertRejected, rejects, withRawNumber, type BadInput } from './bad-inputs.ts'
 import { buildGuardedApp, type GuardedApp } from './helpers.ts'
 
 /** A valid POST /orders body for AAPL (tick 0.05, lot 1, max price 1000, max quantity 100000). */
@@ -13,37 +14,6 @@ const VALID = {
   price: '10.25',
   quantity: '5',
   timeInForce: 'GTC',
-}
-
-interface BadInput {
-  name: string
-  /** Raw body text; built from VALID with `change` when absent. */
-  raw?: string
-  change?: Record<string, unknown>
-  remove?: string[]
-  headers?: Record<string, string>
-  status: number
-  code: string
-  /** Expected detail; absent for errors without details. */
-  field?: string
-  rule?: string
-}
-
-function bodyOf(input: BadInput): string {
-  if (input.raw !== undefined) return input.raw
-  const body: Record<string, unknown> = { ...VALID, ...input.change }
-  for (const key of input.remove ?? []) delete body[key]
-  return JSON.stringify(body)
-}
-
-/** Replaces `"price":"<placeholder>"` with a bare JSON number, which JSON.stringify cannot write. */
-function withRawNumber(field: string, number: string): string {
-  return JSON.stringify({ ...VALID, [field]: 'PLACEHOLDER' }).replace('"PLACEHOLDER"', number)
-}
-
-/** A case answered with 400 validation_failed naming `field` and `rule`. */
-function rejects(name: string, input: Partial<BadInput>, field: string, rule: string): BadInput {
-  return { name, ...input, status: 400, code: 'validation_failed', field, rule }
 }
 
 const BAD_INPUTS: BadInput[] = [
@@ -60,20 +30,20 @@ const BAD_INPUTS: BadInput[] = [
   rejects('quantity as boolean', { change: { quantity: true } }, 'quantity', 'type'),
   rejects('price as object', { change: { price: { value: '1' } } }, 'price', 'type'),
   rejects('zero quantity', { change: { quantity: '0' } }, 'quantity', 'not_positive'),
-  rejects('zero price as number', { raw: withRawNumber('price', '0') }, 'price', 'not_positive'),
+  rejects('zero price as number', { raw: withRawNumber(VALID, 'price', '0') }, 'price', 'not_positive'),
   rejects('zero with decimals', { change: { price: '0.00' } }, 'price', 'not_positive'),
-  rejects('negative price as number', { raw: withRawNumber('price', '-10') }, 'price', 'negative'),
+  rejects('negative price as number', { raw: withRawNumber(VALID, 'price', '-10') }, 'price', 'negative'),
   rejects('negative quantity', { change: { quantity: '-5' } }, 'quantity', 'negative'),
   rejects('NaN price', { change: { price: 'NaN' } }, 'price', 'not_finite'),
   rejects('Infinity quantity', { change: { quantity: 'Infinity' } }, 'quantity', 'not_finite'),
   rejects('negative Infinity price', { change: { price: '-Infinity' } }, 'price', 'not_finite'),
-  { name: 'bare NaN token', raw: withRawNumber('price', 'NaN'), status: 400, code: 'invalid_json' },
-  rejects('exponent number 1e5', { raw: withRawNumber('quantity', '1e5') },
+  { name: 'bare NaN token', raw: withRawNumber(VALID, 'price', 'NaN'), status: 400, code: 'invalid_json' },
+  rejects('exponent number 1e5', { raw: withRawNumber(VALID, 'quantity', '1e5') },
     'quantity', 'exponent_notation'),
   rejects('exponent string 1E2', { change: { price: '1E2' } }, 'price', 'exponent_notation'),
-  rejects('exponent with fraction', { raw: withRawNumber('price', '1.5e-2') }, 'price', 'exponent_notation'),
+  rejects('exponent with fraction', { raw: withRawNumber(VALID, 'price', '1.5e-2') }, 'price', 'exponent_notation'),
   rejects('more than 8 decimals', { change: { price: '10.123456789' } }, 'price', 'too_many_decimals'),
-  rejects('more than 8 decimals as number', { raw: withRawNumber('quantity', '1.000000001') },
+  rejects('more than 8 decimals as number', { raw: withRawNumber(VALID, 'quantity', '1.000000001') },
     'quantity', 'too_many_decimals'),
   rejects('price off the tick', { change: { price: '10.01' } }, 'price', 'not_multiple_of_tick'),
   rejects('quantity off the lot', { change: { quantity: '1.5' } }, 'quantity', 'not_multiple_of_lot'),
@@ -166,26 +136,7 @@ describe('POST /orders bad input', () => {
 
   for (const input of BAD_INPUTS) {
     test(input.name, async () => {
-      const response = await guarded.app.inject({
-        method: 'POST',
-        url: '/orders',
-        headers: { 'content-type': 'application/json', ...input.headers },
-        payload: bodyOf(input),
-      })
-      const body = response.json()
-
-      assert.equal(response.statusCode, input.status, response.body)
-      assert.equal(body.error, input.code)
-      assert.equal(typeof body.message, 'string')
-      if (input.field !== undefined) {
-        const named = body.details.filter((detail: { field: string }) => detail.field === input.field)
-        assert.ok(named.length > 0, `no detail names ${input.field}: ${response.body}`)
-        assert.ok(
-          named.some((detail: { rule: string }) => detail.rule === input.rule),
-          `no detail for ${input.field} has rule ${input.rule}: ${response.body}`,
-        )
-      }
-      assert.deepEqual(guarded.ioCalls, [])
+      await assertRejected(guarded, '/orders', VALID, input)
     })
   }
 
