@@ -20,7 +20,7 @@ export interface BadInput {
   rule?: string
 }
 
-/** Builds a case answered with 400 validation_failed naming `field` and `rule`. */
+/** Builds a case rejected with 400 validation_failed naming `field` and `rule`. */
 export function rejects(name: string, input: Partial<BadInput>, field: string, rule: string): BadInput {
   return { name, ...input, status: 400, code: 'validation_failed', field, rule }
 }
