@@ -102,9 +102,9 @@ describe('embedded all-in-one process', () => {
 
     // No fill was lost or doubled: every filled order's trades add up to its quantity.
     for (const id of acknowledged.slice(0, 60)) {
-      const order = (await request(service.url, 'GET', `/orders/${id}`)).body
-      const trades = (await request(service.url, 'GET', `/orders/${id}/trades`)).body.trades
-      const traded = trades.reduce((sum: number, trade: any) => sum + Number(trade.quantity), 0)
+      const order: any = (await request(service.url, 'GET', `/orders/${id}`)).body
+      const trades: any[] = (await request(service.url, 'GET', `/orders/${id}/trades`)).body.trades
+      const traded: number = trades.reduce((sum: number, trade: any) => sum + Number(trade.quantity), 0)
       assert.equal(String(traded), order.filledQuantity, `order ${id}`)
     }
   })
