@@ -129,6 +129,7 @@ function openLog(config: Config, logger: Logger): CommandLog {
     return createFileLog({
       dir: join(config.dataDir, 'log'),
       partitions: config.embeddedPartitions,
+      batchMaxRecords: config.engine.batchMaxCommands,
       logger: logger.child({ component: 'file-log' }),
     })
   }
@@ -140,6 +141,7 @@ function openLog(config: Config, logger: Logger): CommandLog {
     replicationFactor: config.kafka.replicationFactor,
     clientId: config.kafka.clientId,
     requestTimeoutMs: config.kafka.requestTimeoutMs,
+    maxBatchRecords: config.engine.batchMaxCommands,
     logger: logger.child({ component: 'kafka' }),
   })
 }

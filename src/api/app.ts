@@ -17,6 +17,7 @@ import { ApiLogController } from './request-logging.ts'
 import { bookRoutes } from './routes/book.ts'
 import { healthRoutes } from './routes/health.ts'
 import { orderQueryRoutes } from './routes/order-queries.ts'
+import { modifyRoutes } from './routes/modify.ts'
 import { orderRoutes } from './routes/orders.ts'
 import { ordenRoutes } from './routes/ordenes.ts'
 import type { ApiDependencies } from './types.ts'
@@ -58,6 +59,7 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
 
   await app.register(healthRoutes, deps)
   await app.register(orderRoutes, deps)
+  await app.register(modifyRoutes, deps)
   await app.register(ordenRoutes, deps)
   await app.register(orderQueryRoutes, deps)
   await app.register(bookRoutes, deps)

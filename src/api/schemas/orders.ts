@@ -164,6 +164,45 @@ export const cancelOrderSchema = {
   },
 } as const
 
+export const modifyOrderBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    price: decimalSchema('New limit price, a multiple of the tick size.'),
+    quantity: decimalSchema('New remaining quantity, a multiple of the lot size.'),
+  },
+} as const
+
+export interface ModifyOrderBody {
+  price?: string
+  quantity?: string
+}
+
+export const modifyOrderSchema = {
+  tags: ['orders'],
+  summary: 'Request a new price or remaining quantity for a resting order',
+  description: 'A quantity decrease at the same price keeps time priority; any other change loses it. ' +
+    'The engine rejects the change if the order no longer rests when it applies it.',
+  params: orderIdParamsSchema,
+  body: modifyOrderBodySchema,
+  response: {
+    202: {
+      type: 'object',
+      required: ['id', 'status', 'timestamp'],
+      properties: {
+        id: { type: 'string' },
+        status: { type: 'string', enum: ['modify_requested'] },
+        timestamp: { type: 'string', format: 'date-time' },
+      },
+    },
+    400: errorResponseSchema,
+    404: errorResponseSchema,
+    409: orderNotActiveSchema,
+    503: errorResponseSchema,
+  },
+} as const
+
 export const listOrdersSchema = {
   tags: ['orders'],
   summary: 'List orders, newest first',

@@ -106,6 +106,42 @@ describe('pipeline through Kafka and dynalite', () => {
     assert.deepEqual(book.body.bids, [])
   })
 
+  test('modify keeps or loses time priority and can cross', async () => {
+    const first = await request(url, 'POST', '/orders', { clientId: 'a', symbol: 'MOD', side: 'buy', type: 'limit', price: '10', quantity: '5' })
+    const second = await request(url, 'POST', '/orders', { clientId: 'b', symbol: 'MOD', side: 'buy', type: 'limit', price: '10', quantity: '5' })
+    await waitForOrder(url, second.body.id, settled)
+
+    // A decrease keeps the first order ahead of the second.
+    const decrease = await request(url, 'PATCH', `/orders/${first.body.id}`, { quantity: '3' })
+    assert.equal(decrease.status, 202)
+    await waitForOrder(url, first.body.id, (o) => o.remainingQuantity === '3')
+
+    const sell = await request(url, 'POST', '/orders', { clientId: 's', symbol: 'MOD', side: 'sell', type: 'limit', price: '10', quantity: '3' })
+    await waitForOrder(url, sell.body.id, (o) => o.status === 'filled')
+    const firstDone = await waitForOrder(url, first.body.id, (o) => o.status === 'filled')
+    assert.equal(firstDone.filledQuantity, '3')
+    assert.equal(firstDone.cancelledQuantity, '2')
+
+    // Repricing the second order across a new ask trades at the ask's price.
+    const ask = await request(url, 'POST', '/orders', { clientId: 's', symbol: 'MOD', side: 'sell', type: 'limit', price: '10.5', quantity: '2' })
+    await waitForOrder(url, ask.body.id, settled)
+    const reprice = await request(url, 'PATCH', `/orders/${second.body.id}`, { price: '11' })
+    assert.equal(reprice.status, 202)
+    const repriced = await waitForOrder(url, second.body.id, (o) => o.filledQuantity === '2')
+    assert.equal(repriced.averagePrice, '10.5')
+    assert.equal(repriced.remainingQuantity, '3')
+    assert.equal(repriced.price, '11')
+
+    const book = await request(url, 'GET', '/book/MOD')
+    assert.deepEqual(book.body.bids, [{ price: '11', quantity: '3', orders: 1 }])
+
+    const badTick = await request(url, 'PATCH', `/orders/${second.body.id}`, { price: '11.001' })
+    assert.equal(badTick.status, 400)
+    assert.equal(badTick.body.details[0].field, 'price')
+    const inactive = await request(url, 'PATCH', `/orders/${first.body.id}`, { quantity: '1' })
+    assert.equal(inactive.status, 409)
+  })
+
   test('IOC, FOK and market orders never rest', async () => {
     const ask = await request(url, 'POST', '/orders', { clientId: 'm', symbol: 'TIF', side: 'sell', type: 'limit', price: '50', quantity: '5' })
     await waitForOrder(url, ask.body.id, settled)
