@@ -1,0 +1,574 @@
+/**
+ * The order book of one symbol: price-time priority matching over integer
+ * ticks and lots. Pure and deterministic: no I/O, clock or randomness, and
+ * every command's effect depends only on the state and the command.
+ *
+ * Business rejections come back as result codes and leave the book
+ * unchanged. Only caller bugs throw: a seq that is not a non-negative safe
+ * integer.
+ */
+
+import { BookOrder } from './book-order.ts'
+import { BookSide } from './book-side.ts'
+import type { PriceLevel } from './price-level.ts'
+import {
+  EMPTY_FILLS,
+  type CommandResult,
+  type Depth,
+  type Fill,
+  type LevelView,
+  type NewOrder,
+  type Order,
+  type OrderBookApi,
+  type OrderChange,
+  type RejectionCode,
+  type Side,
+} from './types.ts'
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER
+
+const STALE_RESULT: CommandResult = Object.freeze({
+  code: 'stale_sequence',
+  order: null,
+  fills: EMPTY_FILLS,
+})
+
+export interface OrderBookOptions {
+  /**
+   * Number of order ids remembered for duplicate detection. The book
+   * remembers every submitted id, so by default memory grows by one Set
+   * entry (roughly 100 bytes for a UUID) per order for the book's lifetime,
+   * and snapshots grow with it. With a finite capacity the oldest ids are
+   * forgotten first: a forgotten id can be submitted again, and a cancel or
+   * modify of it returns 'unknown_order' instead of 'order_not_active'.
+   * Resting orders are always detected as duplicates.
+   */
+  seenIdCapacity?: number
+}
+
+/** Resting state handed to OrderBook.restore, already validated by the caller. */
+export interface RestoredBookState {
+  symbol: string
+  lastSeq: number
+  /** Oldest first. */
+  seenIds: string[]
+  /** Every resting order; per side in price-time order. */
+  orders: BookOrder[]
+}
+
+/** Returns the validated seen-id capacity. Throws RangeError for an invalid one. */
+export function seenIdCapacityOf(options: OrderBookOptions): number {
+  const capacity = options.seenIdCapacity ?? Number.POSITIVE_INFINITY
+  if (!(capacity === Number.POSITIVE_INFINITY || isPositiveSafeInteger(capacity))) {
+    throw new RangeError(`seenIdCapacity must be a positive integer or Infinity, got ${capacity}`)
+  }
+  return capacity
+}
+
+function isPositiveSafeInteger(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) > 0
+}
+
+function isValidNewOrderShape(input: NewOrder): boolean {
+  return (
+    typeof input.clientId === 'string' &&
+    input.clientId !== '' &&
+    (input.side === 'buy' || input.side === 'sell') &&
+    (input.type === 'limit' || input.type === 'market') &&
+    (input.timeInForce === 'GTC' || input.timeInForce === 'IOC' || input.timeInForce === 'FOK') &&
+    Number.isSafeInteger(input.timestampMs)
+  )
+}
+
+export class OrderBook implements OrderBookApi {
+  readonly symbol: string
+  readonly #bids: BookSide
+  readonly #asks: BookSide
+  /** Resting orders only; an order leaves the map when it stops resting. */
+  readonly #orders: Map<string, BookOrder>
+  /** Every submitted id with a valid form, oldest first. */
+  readonly #seenIds: Set<string>
+  readonly #seenIdCapacity: number
+  /** With a finite capacity: the remembered ids, the oldest at #seenRingNext once full. */
+  readonly #seenRing: string[]
+  #seenRingNext: number
+  #lastSeq: number
+
+  constructor(symbol: string, options: OrderBookOptions = {}) {
+    this.symbol = symbol
+    this.#bids = new BookSide('buy')
+    this.#asks = new BookSide('sell')
+    this.#orders = new Map()
+    this.#seenIds = new Set()
+    this.#seenIdCapacity = seenIdCapacityOf(options)
+    this.#seenRing = []
+    this.#seenRingNext = 0
+    this.#lastSeq = -1
+  }
+
+  /** Builds a book from restored state; the caller then checks its invariants. */
+  static restore(state: RestoredBookState, options: OrderBookOptions = {}): OrderBook {
+    const book = new OrderBook(state.symbol, options)
+    book.#lastSeq = state.lastSeq
+    for (const id of state.seenIds) {
+      if (!book.#rememberIfNew(id)) {
+        throw new Error(`order id ${id} appears twice in the remembered ids of ${state.symbol}`)
+      }
+    }
+    for (const order of state.orders) {
+      if (book.#orders.has(order.id)) {
+        throw new Error(`order ${order.id} appears twice in the restored state of ${state.symbol}`)
+      }
+      book.#sideOf(order.side).getOrCreate(order.priceTicks as number).append(order)
+      book.#orders.set(order.id, order)
+    }
+    return book
+  }
+
+  /** seq of the last command applied; -1 before the first. */
+  get lastSeq(): number {
+    return this.#lastSeq
+  }
+
+  submit(seq: number, input: NewOrder): CommandResult {
+    if (!this.#advance(seq)) {
+      return STALE_RESULT
+    }
+
+    const priceTicks = isPositiveSafeInteger(input.priceTicks) ? input.priceTicks : null
+    const quantityLots = isPositiveSafeInteger(input.quantityLots) ? input.quantityLots : 0
+    const order = new BookOrder(
+      input.id,
+      input.clientId,
+      this.symbol,
+      input.side,
+      input.type,
+      input.timeInForce,
+      priceTicks,
+      quantityLots,
+      input.timestampMs,
+      seq,
+    )
+
+    if (typeof input.id !== 'string' || input.id === '') {
+      return this.#reject(order, 'invalid_order')
+    }
+    if (!this.#rememberIfNew(input.id)) {
+      return this.#reject(order, 'duplicate_order_id')
+    }
+
+    if (!isValidNewOrderShape(input)) {
+      return this.#reject(order, 'invalid_order')
+    }
+    const isMarket = input.type === 'market'
+    if (isMarket ? input.priceTicks !== null : priceTicks === null) {
+      return this.#reject(order, 'invalid_price')
+    }
+    if (quantityLots === 0) {
+      return this.#reject(order, 'invalid_quantity')
+    }
+
+    // Only a GTC limit order can rest. A level at its own price means it
+    // cannot cross (the book is never crossed), so the whole quantity would
+    // join that level and the check is exact.
+    const restsRemainder = !isMarket && input.timeInForce === 'GTC'
+    if (restsRemainder) {
+      const ownLevel = this.#sideOf(input.side).get(priceTicks as number)
+      if (ownLevel !== undefined && ownLevel.totalLots > MAX_SAFE - quantityLots) {
+        return this.#reject(order, 'level_overflow')
+      }
+    }
+
+    if (input.timeInForce === 'FOK' && !this.#canFillCompletely(order)) {
+      order.cancelledLots = order.remainingLots
+      order.remainingLots = 0
+      order.status = 'cancelled'
+      order.reason = 'fok_not_fillable'
+      return { code: 'ok', order, fills: EMPTY_FILLS }
+    }
+
+    const fills = this.#match(order, seq, input.timestampMs)
+
+    if (order.remainingLots === 0) {
+      order.status = 'filled'
+    } else if (restsRemainder) {
+      this.#rest(order)
+    } else {
+      order.cancelledLots += order.remainingLots
+      order.remainingLots = 0
+      order.status = 'cancelled'
+      if (isMarket) {
+        order.reason = order.filledLots > 0 ? 'market_remainder' : 'no_liquidity'
+      } else {
+        order.reason = 'ioc_remainder'
+      }
+    }
+    return { code: 'ok', order, fills }
+  }
+
+  cancel(seq: number, orderId: string, timestampMs: number): CommandResult {
+    if (!this.#advance(seq)) {
+      return STALE_RESULT
+    }
+
+    const order = this.#orders.get(orderId)
+    if (order === undefined) {
+      return this.#notResting(orderId)
+    }
+    if (!Number.isSafeInteger(timestampMs)) {
+      return { code: 'invalid_order', order, fills: EMPTY_FILLS }
+    }
+
+    this.#unrest(order)
+    order.cancelledLots += order.remainingLots
+    order.remainingLots = 0
+    order.status = 'cancelled'
+    order.reason = 'cancel_requested'
+    order.updatedSeq = seq
+    order.updatedMs = timestampMs
+    return { code: 'ok', order, fills: EMPTY_FILLS }
+  }
+
+  /**
+   * Changes the price and/or the remaining quantity of a resting order. A
+   * decrease at the same price keeps time priority; any other change moves
+   * the order to the back of its new level, after matching it like an
+   * incoming limit order when the new price crosses.
+   */
+  modify(seq: number, orderId: string, change: OrderChange, timestampMs: number): CommandResult {
+    if (!this.#advance(seq)) {
+      return STALE_RESULT
+    }
+
+    const order = this.#orders.get(orderId)
+    if (order === undefined) {
+      return this.#notResting(orderId)
+    }
+    const code = this.#validateChange(order, change, timestampMs)
+    if (code !== null) {
+      return { code, order, fills: EMPTY_FILLS }
+    }
+
+    const oldPrice = order.priceTicks as number
+    const newPrice = change.priceTicks ?? oldPrice
+    const newRemaining = change.quantityLots ?? order.remainingLots
+    const delta = newRemaining - order.remainingLots
+    const side = this.#sideOf(order.side)
+    const level = order.level as PriceLevel
+
+    if (newPrice === oldPrice) {
+      if (delta === 0) {
+        return { code: 'ok', order, fills: EMPTY_FILLS }
+      }
+      if (delta > 0 && level.totalLots > MAX_SAFE - delta) {
+        return { code: 'level_overflow', order, fills: EMPTY_FILLS }
+      }
+
+      if (delta < 0) {
+        level.totalLots += delta
+        order.remainingLots = newRemaining
+        order.cancelledLots -= delta
+      } else {
+        level.remove(order)
+        order.remainingLots = newRemaining
+        order.quantityLots += delta
+        order.prioritySeq = seq
+        level.append(order)
+      }
+      order.updatedSeq = seq
+      order.updatedMs = timestampMs
+      return { code: 'ok', order, fills: EMPTY_FILLS }
+    }
+
+    // As in submit: an existing level at the new price means no crossing.
+    const target = side.get(newPrice)
+    if (target !== undefined && target.totalLots > MAX_SAFE - newRemaining) {
+      return { code: 'level_overflow', order, fills: EMPTY_FILLS }
+    }
+
+    this.#unrest(order)
+    if (delta > 0) {
+      order.quantityLots += delta
+    } else {
+      order.cancelledLots -= delta
+    }
+    order.remainingLots = newRemaining
+    order.priceTicks = newPrice
+    order.prioritySeq = seq
+    order.updatedSeq = seq
+    order.updatedMs = timestampMs
+
+    const fills = this.#match(order, seq, timestampMs)
+    if (order.remainingLots === 0) {
+      order.status = 'filled'
+    } else {
+      this.#rest(order)
+    }
+    return { code: 'ok', order, fills }
+  }
+
+  depth(levels: number): Depth {
+    return {
+      bids: this.#depthOf(this.#bids, levels),
+      asks: this.#depthOf(this.#asks, levels),
+    }
+  }
+
+  level(side: Side, priceTicks: number): { quantityLots: number, orderCount: number } | null {
+    const level = this.#sideOf(side).get(priceTicks)
+    if (level === undefined) {
+      return null
+    }
+    return { quantityLots: level.totalLots, orderCount: level.orderCount }
+  }
+
+  restingOrders(side: Side): Order[] {
+    const levels = this.#sideOf(side).levels
+    const orders: Order[] = []
+    for (let i = levels.length - 1; i >= 0; i--) {
+      for (let order = levels[i].head; order !== null; order = order.next) {
+        orders.push(order)
+      }
+    }
+    return orders
+  }
+
+  getOrder(orderId: string): Order | null {
+    return this.#orders.get(orderId) ?? null
+  }
+
+  get restingOrderCount(): number {
+    return this.#orders.size
+  }
+
+  /** The levels of one side, for snapshots, hashing and invariant checks; do not mutate. */
+  bookSide(side: Side): BookSide {
+    return this.#sideOf(side)
+  }
+
+  /** Resting orders by id, for invariant checks; do not mutate. */
+  get ordersById(): ReadonlyMap<string, Order> {
+    return this.#orders
+  }
+
+  /** Remembered order ids, oldest first; do not mutate. */
+  get seenIds(): ReadonlySet<string> {
+    return this.#seenIds
+  }
+
+  #advance(seq: number): boolean {
+    if (!Number.isSafeInteger(seq) || seq < 0) {
+      throw new RangeError(`seq must be a non-negative safe integer, got ${seq}`)
+    }
+    if (seq <= this.#lastSeq) {
+      return false
+    }
+    this.#lastSeq = seq
+    return true
+  }
+
+  #sideOf(side: Side): BookSide {
+    return side === 'buy' ? this.#bids : this.#asks
+  }
+
+  /**
+   * Remembers an id and returns true, or returns false for an id already
+   * remembered or resting. With a finite capacity the oldest id is forgotten
+   * once the capacity is exceeded.
+   */
+  #rememberIfNew(orderId: string): boolean {
+    const bounded = this.#seenIdCapacity !== Number.POSITIVE_INFINITY
+
+    // The capacity may have forgotten the id of an order that still rests.
+    if (bounded && this.#orders.has(orderId)) {
+      return false
+    }
+
+    // One probe of the Set both tests and inserts: it is by far the largest
+    // table of the book, so each probe is likely a cache miss.
+    const seenIds = this.#seenIds
+    const sizeBefore = seenIds.size
+    seenIds.add(orderId)
+    if (seenIds.size === sizeBefore) {
+      return false
+    }
+
+    if (bounded) {
+      // A ring of the remembered ids in insertion order finds the oldest in
+      // O(1); iterating the Set from its start would skip every deleted entry.
+      const ring = this.#seenRing
+      if (ring.length < this.#seenIdCapacity) {
+        ring.push(orderId)
+      } else {
+        seenIds.delete(ring[this.#seenRingNext])
+        ring[this.#seenRingNext] = orderId
+        this.#seenRingNext = (this.#seenRingNext + 1) % ring.length
+      }
+    }
+    return true
+  }
+
+  #reject(order: BookOrder, code: RejectionCode): CommandResult {
+    order.cancelledLots = order.quantityLots
+    order.remainingLots = 0
+    order.status = 'rejected'
+    order.reason = code
+    return { code, order, fills: EMPTY_FILLS }
+  }
+
+  #notResting(orderId: string): CommandResult {
+    const code = this.#seenIds.has(orderId) ? 'order_not_active' : 'unknown_order'
+    return { code, order: null, fills: EMPTY_FILLS }
+  }
+
+  #validateChange(order: BookOrder, change: OrderChange, timestampMs: number): RejectionCode | null {
+    if (!Number.isSafeInteger(timestampMs)) {
+      return 'invalid_order'
+    }
+    if (change.priceTicks === undefined && change.quantityLots === undefined) {
+      return 'empty_modify'
+    }
+    if (change.priceTicks !== undefined && !isPositiveSafeInteger(change.priceTicks)) {
+      return 'invalid_price'
+    }
+    if (change.quantityLots !== undefined) {
+      if (!isPositiveSafeInteger(change.quantityLots)) {
+        return 'invalid_quantity'
+      }
+      const delta = change.quantityLots - order.remainingLots
+      if (delta > 0 && order.quantityLots > MAX_SAFE - delta) {
+        return 'invalid_quantity'
+      }
+    }
+    return null
+  }
+
+  /** Appends the order to its level and marks it open or partially filled. */
+  #rest(order: BookOrder): void {
+    this.#sideOf(order.side).getOrCreate(order.priceTicks as number).append(order)
+    this.#orders.set(order.id, order)
+    order.status = order.filledLots > 0 ? 'partially_filled' : 'open'
+  }
+
+  /** Takes a resting order off its level, and the level off the book once empty. */
+  #unrest(order: BookOrder): void {
+    const level = order.level as PriceLevel
+    level.remove(order)
+    if (level.orderCount === 0) {
+      this.#sideOf(order.side).removeLevel(level)
+    }
+    this.#orders.delete(order.id)
+  }
+
+  /**
+   * Returns whether the opposite side holds the taker's whole remaining
+   * quantity at acceptable prices. Reads only, so a FOK order that cannot
+   * fill leaves the book untouched.
+   */
+  #canFillCompletely(taker: BookOrder): boolean {
+    const levels = this.#sideOf(taker.side === 'buy' ? 'sell' : 'buy').levels
+    const needed = taker.remainingLots
+    const limit = taker.priceTicks
+    const isBuy = taker.side === 'buy'
+    let available = 0
+    for (let i = levels.length - 1; i >= 0; i--) {
+      const level = levels[i]
+      if (limit !== null && (isBuy ? level.priceTicks > limit : level.priceTicks < limit)) {
+        return false
+      }
+      // available stays below needed (a safe integer) until this addition,
+      // and rounding cannot take a sum >= needed below it, so the test is exact.
+      available += level.totalLots
+      if (available >= needed) {
+        return true
+      }
+    }
+    return false
+  }
+
+  /**
+   * Matches the taker against the opposite side, best level first and in
+   * queue order within a level, at the maker's price. Stops at the taker's
+   * limit (none for a market order) or when the taker is filled. The caller
+   * sets the taker's status; makers get theirs here.
+   */
+  #match(taker: BookOrder, seq: number, timestampMs: number): readonly Fill[] {
+    const opposite = taker.side === 'buy' ? this.#asks : this.#bids
+    const levels = opposite.levels
+    const limit = taker.priceTicks
+    const isBuy = taker.side === 'buy'
+    let fills: Fill[] | null = null
+
+    while (taker.remainingLots > 0 && levels.length > 0) {
+      const level = levels[levels.length - 1]
+      const priceTicks = level.priceTicks
+      if (limit !== null && (isBuy ? priceTicks > limit : priceTicks < limit)) {
+        break
+      }
+
+      let maker = level.head
+      while (maker !== null && taker.remainingLots > 0) {
+        const next: BookOrder | null = maker.next
+        const lots = maker.remainingLots < taker.remainingLots ? maker.remainingLots : taker.remainingLots
+        const notional = BigInt(priceTicks) * BigInt(lots)
+
+        maker.filledLots += lots
+        maker.remainingLots -= lots
+        maker.notional += notional
+        maker.updatedSeq = seq
+        maker.updatedMs = timestampMs
+        level.totalLots -= lots
+        taker.filledLots += lots
+        taker.remainingLots -= lots
+        taker.notional += notional
+
+        if (maker.remainingLots === 0) {
+          maker.status = 'filled'
+          level.remove(maker)
+          this.#orders.delete(maker.id)
+        } else {
+          maker.status = 'partially_filled'
+        }
+
+        if (fills === null) {
+          fills = []
+        }
+        fills.push({
+          tradeId: `${this.symbol}:${seq}:${fills.length + 1}`,
+          symbol: this.symbol,
+          priceTicks,
+          quantityLots: lots,
+          makerOrderId: maker.id,
+          takerOrderId: taker.id,
+          makerClientId: maker.clientId,
+          takerClientId: taker.clientId,
+          takerSide: taker.side,
+          timestampMs,
+          seq,
+          maker,
+        })
+        maker = next
+      }
+
+      if (level.orderCount === 0) {
+        opposite.removeLevel(level)
+      }
+    }
+
+    return fills ?? EMPTY_FILLS
+  }
+
+  #depthOf(side: BookSide, count: number): LevelView[] {
+    const levels = side.levels
+    const views: LevelView[] = []
+    for (let i = levels.length - 1; i >= 0 && views.length < count; i--) {
+      const level = levels[i]
+      views.push({
+        priceTicks: level.priceTicks,
+        quantityLots: level.totalLots,
+        orderCount: level.orderCount,
+      })
+    }
+    return views
+  }
+}
