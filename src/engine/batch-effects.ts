@@ -10,7 +10,7 @@ import type { DeadLetter, LevelRecord, PartitionEffects, RestingOrderKey, Restin
 import { isResting, toOrderRecord, toRestingRecord, type OrderMeta } from './records.ts'
 import { lotsToQuantity, ticksToPrice } from '../core/instrument.ts'
 
-/** Where an order sat in the order_book table before this batch touched it. */
+/** A key an order held in the order_book table. */
 interface RestingPlace {
   side: Side
   priceTicks: number
@@ -19,7 +19,12 @@ interface RestingPlace {
 
 interface TouchedOrder {
   order: Order
-  before: RestingPlace | null
+  /**
+   * Every place the order held while the batch ran, not only the one before
+   * it. A replay after a crash may cut batches at other offsets than the
+   * run that crashed, and then the store can hold an intermediate place.
+   */
+  places: RestingPlace[]
 }
 
 interface TouchedLevel {
@@ -84,12 +89,15 @@ export class BatchEffects {
    * after a fill, since a fill never moves an order within the book.
    */
   touchOrder(order: Order, wasResting: boolean): void {
-    if (this.#orders.has(order.id)) return
+    let touched = this.#orders.get(order.id)
+    if (touched === undefined) {
+      touched = { order, places: [] }
+      this.#orders.set(order.id, touched)
+    }
+    if (!wasResting) return
 
-    const before = wasResting
-      ? { side: order.side, priceTicks: order.priceTicks as number, prioritySeq: order.prioritySeq }
-      : null
-    this.#orders.set(order.id, { order, before })
+    const place = { side: order.side, priceTicks: order.priceTicks as number, prioritySeq: order.prioritySeq }
+    if (!touched.places.some((known) => samePlace(known, place))) touched.places.push(place)
   }
 
   touchLevel(symbol: string, side: Side, priceTicks: number): void {
@@ -123,7 +131,7 @@ export class BatchEffects {
       levels: [],
     }
 
-    for (const { order, before } of this.#orders.values()) {
+    for (const { order, places } of this.#orders.values()) {
       const instrument = source.instrument(order.symbol)
       const meta = source.meta(order.id)
       if (meta === undefined) {
@@ -132,8 +140,8 @@ export class BatchEffects {
       effects.orders.push(toOrderRecord(instrument, order, meta))
 
       const now: RestingOrderRecord | null = isResting(order) ? toRestingRecord(instrument, order) : null
-      if (before !== null && (now === null || !samePlace(before, now))) {
-        effects.restingDeletes.push(restingKey(order, before))
+      for (const place of places) {
+        if (now === null || !samePlace(place, now)) effects.restingDeletes.push(restingKey(order, place))
       }
       if (now !== null) effects.restingPuts.push(now)
     }
@@ -157,10 +165,10 @@ export class BatchEffects {
   }
 }
 
-function samePlace(before: RestingPlace, now: RestingOrderRecord): boolean {
-  return before.side === now.side &&
-    before.priceTicks === now.priceTicks &&
-    before.prioritySeq === now.prioritySeq
+function samePlace(place: RestingPlace, other: RestingPlace): boolean {
+  return place.side === other.side &&
+    place.priceTicks === other.priceTicks &&
+    place.prioritySeq === other.prioritySeq
 }
 
 function restingKey(order: Order, place: RestingPlace): RestingOrderKey {

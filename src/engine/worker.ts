@@ -4,9 +4,15 @@
  * effects, then commits the offset and, now and then, writes a snapshot.
  *
  * Recovery rule: a partition always resumes from its latest snapshot and
- * replays the commands after it. Store writes are idempotent and
- * version-guarded, so replaying commands whose effects were already
- * persisted rewrites the same items and never regresses one.
+ * replays the commands after it. The partition's lease (see
+ * PartitionLease) says which of them the store already reflects: those are
+ * applied to the state only, a batch that was in flight is persisted again
+ * with the same bounds, and the rest as usual. Store writes are idempotent
+ * and version-guarded, so writing a batch twice is harmless.
+ *
+ * Fencing: taking a partition raises its lease epoch, and each batch first
+ * records its range under that epoch with a conditional write. An instance
+ * that lost the partition fails that write and stops writing for it.
  */
 
 import type { Logger } from 'pino'
@@ -15,6 +21,7 @@ import { CommandDecodeError, decodeCommand } from '../log/commands.ts'
 import type { CommandLog, CommandLogConsumer, LogRecord, PartitionHandler } from '../log/types.ts'
 import type { Store } from '../store/types.ts'
 import { BatchEffects } from './batch-effects.ts'
+import { commandProblem } from './command-checks.ts'
 import { PartitionEngine } from './partition-engine.ts'
 
 export interface EngineWorkerOptions {
@@ -30,6 +37,21 @@ export interface EngineWorkerOptions {
 
 interface PartitionSlot {
   engine: PartitionEngine
+  /** Fencing token of this instance's lease on the partition. */
+  epoch: number
+  /** Every command up to this offset has all its effects persisted. */
+  persistedOffset: number
+  /**
+   * Last offset of a batch that a previous owner began to persist and may
+   * have left half done. The replay persists exactly that range as one
+   * batch, so it writes the same items with the same versions and no item
+   * goes back to an older state. Null once passed.
+   */
+  replayEnd: number | null
+  /** Commands applied but not yet persisted; only held across calls while replaying up to replayEnd. */
+  pending: BatchEffects | null
+  /** Set when a batch failed after it was applied, so the state is ahead of the store. */
+  broken: boolean
   commandsSinceSnapshot: number
   /** Set when the partition is revoked, so that a pending retry stops writing. */
   revoked: boolean
@@ -42,6 +64,14 @@ export class PartitionRevokedError extends Error {
   }
 }
 
+/** Another instance took the partition's lease with a later epoch. */
+export class PartitionFencedError extends Error {
+  constructor(partition: number, epoch: number) {
+    super(`partition ${partition} is owned by a later epoch than ${epoch}; this instance stopped writing for it`)
+    this.name = 'PartitionFencedError'
+  }
+}
+
 export class EngineWorker implements PartitionHandler {
   #options: EngineWorkerOptions
   #logger: Logger
@@ -49,6 +79,7 @@ export class EngineWorker implements PartitionHandler {
   #running: Promise<void> | null = null
   #slots = new Map<number, PartitionSlot>()
   #appliedCommands = 0
+  #stopping = false
 
   constructor(options: EngineWorkerOptions) {
     this.#options = options
@@ -68,6 +99,7 @@ export class EngineWorker implements PartitionHandler {
   start(): void {
     if (this.#consumer !== null) throw new Error('engine worker already started')
 
+    this.#stopping = false
     this.#consumer = this.#options.log.consumer(this.#options.groupId)
     this.#logger.info({ groupId: this.#options.groupId }, 'engine worker starting')
     this.#running = this.#consumer.run(this).catch((error: unknown) => {
@@ -76,10 +108,15 @@ export class EngineWorker implements PartitionHandler {
     })
   }
 
-  /** Drains the in-flight batch, snapshots every owned partition and leaves the group. */
+  /**
+   * Drains the in-flight batch, snapshots every owned partition and leaves
+   * the group. A batch whose store writes are failing is not retried past
+   * this call: the next owner replays it.
+   */
   async stop(): Promise<void> {
     if (this.#consumer === null) return
 
+    this.#stopping = true
     this.#logger.info({ partitions: [...this.#slots.keys()] }, 'engine worker stopping')
     await this.#consumer.close()
     await this.#running?.catch(() => undefined)
@@ -88,14 +125,38 @@ export class EngineWorker implements PartitionHandler {
   }
 
   async assigned(partition: number): Promise<bigint> {
-    const snapshot = await this.#retry(partition, 'load snapshot', () => this.#options.store.loadSnapshot(partition))
+    const store = this.#options.store
+    const stopping = () => this.#stopping
+    const lease = await this.#retry(partition, 'acquire partition lease', () => store.acquirePartition(partition), stopping)
+    const snapshot = await this.#retry(partition, 'load snapshot', () => store.loadSnapshot(partition), stopping)
     const engine = snapshot === null
       ? new PartitionEngine(partition, this.#options.instruments)
       : PartitionEngine.restore(snapshot.body, this.#options.instruments)
 
-    this.#slots.set(partition, { engine, commandsSinceSnapshot: 0, revoked: false })
+    // A snapshot is only written once its offset is persisted, so it also
+    // bounds the persisted offset from below.
+    const persistedOffset = Math.max(lease.fromOffset - 1, engine.lastOffset)
+    const replayEnd = lease.toOffset > persistedOffset ? lease.toOffset : null
+
+    this.#slots.set(partition, {
+      engine,
+      epoch: lease.epoch,
+      persistedOffset,
+      replayEnd,
+      pending: null,
+      broken: false,
+      commandsSinceSnapshot: 0,
+      revoked: false,
+    })
     this.#logger.info(
-      { partition, snapshotOffset: snapshot?.offset ?? null, resumeOffset: engine.lastOffset + 1 },
+      {
+        partition,
+        epoch: lease.epoch,
+        snapshotOffset: snapshot?.offset ?? null,
+        persistedOffset,
+        replayEnd,
+        resumeOffset: engine.lastOffset + 1,
+      },
       'partition assigned',
     )
     return BigInt(engine.lastOffset + 1)
@@ -104,23 +165,13 @@ export class EngineWorker implements PartitionHandler {
   async records(partition: number, batch: LogRecord[]): Promise<void> {
     const slot = this.#slots.get(partition)
     if (slot === undefined) throw new Error(`records for partition ${partition}, which is not assigned`)
+    if (slot.broken) throw new Error(`partition ${partition} must be assigned again after a failed batch`)
 
-    const effects = new BatchEffects(partition)
-    for (const record of batch) {
-      const offset = Number(record.offset)
-      if (offset <= slot.engine.lastOffset) continue
-      this.#applyRecord(slot.engine, record, offset, effects)
-    }
-    if (effects.commands === 0) return
-
-    await this.#persist(slot, effects)
-    slot.engine.release(effects)
-    slot.commandsSinceSnapshot += effects.commands
-    this.#appliedCommands += effects.commands
-
-    await this.#commit(partition, effects.lastOffset)
-    if (slot.commandsSinceSnapshot >= this.#options.snapshotEveryCommands) {
-      await this.#snapshot(slot)
+    try {
+      await this.#applyBatch(slot, batch)
+    } catch (error) {
+      slot.broken = true
+      throw error
     }
   }
 
@@ -129,9 +180,75 @@ export class EngineWorker implements PartitionHandler {
     if (slot === undefined) return
 
     slot.revoked = true
-    if (slot.commandsSinceSnapshot > 0) await this.#snapshot(slot)
     this.#slots.delete(partition)
-    this.#logger.info({ partition, lastOffset: slot.engine.lastOffset }, 'partition revoked')
+
+    // A state ahead of the store must not become a snapshot: the next owner
+    // would skip the commands whose effects were never persisted.
+    const clean = !slot.broken && slot.pending === null
+    if (clean && slot.commandsSinceSnapshot > 0) await this.#snapshot(slot)
+    this.#logger.info(
+      { partition, lastOffset: slot.engine.lastOffset, persistedOffset: slot.persistedOffset, clean },
+      'partition revoked',
+    )
+  }
+
+  /**
+   * Applies the records in offset order. Commands the store already
+   * reflects are applied to the state only. The others are persisted as
+   * one batch, or cut at replayEnd while a previous owner's batch is replayed.
+   */
+  async #applyBatch(slot: PartitionSlot, batch: LogRecord[]): Promise<void> {
+    const engine = slot.engine
+    const replayed = new BatchEffects(engine.partition)
+
+    for (const record of batch) {
+      const offset = Number(record.offset)
+      if (offset <= engine.lastOffset) continue
+
+      if (offset <= slot.persistedOffset) {
+        this.#applyRecord(engine, record, offset, replayed)
+        continue
+      }
+
+      if (slot.replayEnd !== null && offset > slot.replayEnd) {
+        // The replayed batch ended in a gap of offsets.
+        await this.#flush(slot)
+        slot.replayEnd = null
+      }
+
+      slot.pending ??= new BatchEffects(engine.partition)
+      this.#applyRecord(engine, record, offset, slot.pending)
+
+      if (offset === slot.replayEnd) {
+        await this.#flush(slot)
+        slot.replayEnd = null
+      }
+    }
+
+    if (replayed.commands > 0) {
+      engine.release(replayed)
+      slot.commandsSinceSnapshot += replayed.commands
+      this.#appliedCommands += replayed.commands
+    }
+    if (slot.replayEnd === null) await this.#flush(slot)
+  }
+
+  /** Persists the pending batch under the lease, then commits and maybe snapshots. */
+  async #flush(slot: PartitionSlot): Promise<void> {
+    const effects = slot.pending
+    if (effects === null || effects.commands === 0) return
+
+    await this.#persist(slot, effects)
+    slot.pending = null
+    slot.persistedOffset = effects.lastOffset
+    slot.engine.release(effects)
+    slot.commandsSinceSnapshot += effects.commands
+    this.#appliedCommands += effects.commands
+
+    await this.#commit(slot.engine.partition, effects.lastOffset)
+    if (slot.commandsSinceSnapshot >= this.#options.snapshotEveryCommands) {
+      await this.#snapshot(slot)
+    }
   }
 
   #applyRecord(engine: PartitionEngine, record: LogRecord, offset: number, effects: BatchEffects): void {
@@ -139,7 +256,11 @@ export class EngineWorker implements PartitionHandler {
     let reason: string | undefined
 
     try {
-      const outcome = engine.apply(offset, decodeCommand(record.value), effects)
+      const command = decodeCommand(record.value)
+      const problem = commandProblem(command)
+      if (problem !== undefined) throw new CommandDecodeError(problem)
+
+      const outcome = engine.apply(offset, command, effects)
       reason = outcome.deadLetterReason
       if (reason === undefined && outcome.code !== 'ok') {
         this.#logger.info({ partition, offset, orderId: outcome.orderId, code: outcome.code }, 'command rejected')
@@ -164,13 +285,24 @@ export class EngineWorker implements PartitionHandler {
 
   async #persist(slot: PartitionSlot, effects: BatchEffects): Promise<void> {
     const partition = slot.engine.partition
+    const store = this.#options.store
     const built = effects.build(slot.engine)
+    const stop = () => slot.revoked || this.#stopping
+
+    await this.#retry(partition, 'begin batch', async () => {
+      if (slot.revoked) throw new PartitionRevokedError(partition)
+      const owned = await store.beginBatch(partition, slot.epoch, effects.firstOffset, effects.lastOffset)
+      if (!owned) {
+        this.#logger.warn({ partition, epoch: slot.epoch, offset: effects.firstOffset }, 'partition fenced')
+        throw new PartitionFencedError(partition, slot.epoch)
+      }
+    }, stop)
 
     await this.#retry(partition, 'persist batch', async () => {
       if (slot.revoked) throw new PartitionRevokedError(partition)
-      for (const letter of effects.deadLetters) await this.#options.store.putDeadLetter(letter)
-      await this.#options.store.persist(built)
-    }, () => slot.revoked)
+      for (const letter of effects.deadLetters) await store.putDeadLetter(letter)
+      await store.persist(built)
+    }, stop)
   }
 
   async #commit(partition: number, lastOffset: number): Promise<void> {
@@ -202,7 +334,7 @@ export class EngineWorker implements PartitionHandler {
       try {
         return await action()
       } catch (error) {
-        if (error instanceof PartitionRevokedError || stop()) throw error
+        if (error instanceof PartitionRevokedError || error instanceof PartitionFencedError || stop()) throw error
 
         const delayMs = Math.min(maxDelayMs, 100 * 2 ** Math.min(attempt, 10)) * (0.5 + Math.random() / 2)
         this.#logger.warn({ err: error, partition, attempt, delayMs: Math.round(delayMs) }, `${what} failed; retrying`)

@@ -12,6 +12,7 @@ import { DeadLettersRepository } from './dead-letters-repository.ts'
 import { LevelsRepository } from './levels-repository.ts'
 import { OrderBookRepository } from './order-book-repository.ts'
 import { OrdersRepository } from './orders-repository.ts'
+import { PartitionLeasesRepository } from './partition-leases-repository.ts'
 import { withRetry, type RetryPolicy } from './retry.ts'
 import { SnapshotsRepository } from './snapshots-repository.ts'
 import { ensureTables } from './tables.ts'
@@ -23,6 +24,7 @@ import type {
   OrderPage,
   OrderRecord,
   PartitionEffects,
+  PartitionLease,
   RestingOrderRecord,
   Snapshot,
   Store,
@@ -91,6 +93,7 @@ class DynamoStore implements Store {
   #levels: LevelsRepository
   #snapshots: SnapshotsRepository
   #deadLetters: DeadLettersRepository
+  #leases: PartitionLeasesRepository
 
   constructor(options: DynamoStoreOptions) {
     const { client, doc } = createDocumentClient(options)
@@ -113,6 +116,7 @@ class DynamoStore implements Store {
     this.#levels = new LevelsRepository(this.#context, this.#tables.levels)
     this.#snapshots = new SnapshotsRepository(this.#context, this.#tables.snapshots)
     this.#deadLetters = new DeadLettersRepository(this.#context, this.#tables.deadLetters)
+    this.#leases = new PartitionLeasesRepository(this.#context, this.#tables.snapshots)
 
     const endpoint = options.endpoint ?? 'default AWS endpoint'
     options.logger.info({ endpoint, region: options.region, tables: this.#tables }, 'DynamoDB store created')
@@ -181,8 +185,11 @@ class DynamoStore implements Store {
    * write is idempotent.
    *
    * NOTE: a delete leaves no version behind, so an older put persisted after
-   * it recreates the item. Batches of one partition are persisted in offset
-   * order, and a replay from a snapshot persists the later delete again.
+   * it recreates the item. The engine avoids that by persisting the batches
+   * of one partition in offset order and by replaying a partly persisted
+   * batch with the same bounds (see PartitionLease). A stalled former owner
+   * that finishes a batch after the next owner deleted one of its items is
+   * the remaining case.
    */
   async persist(effects: PartitionEffects): Promise<void> {
     const ids = { partition: effects.partition, offset: effects.lastOffset }
@@ -211,6 +218,14 @@ class DynamoStore implements Store {
     }
 
     await forEachConcurrent(writes, this.#persistConcurrency, (write) => write().then(() => undefined))
+  }
+
+  acquirePartition(partition: number): Promise<PartitionLease> {
+    return this.#leases.acquire(partition)
+  }
+
+  beginBatch(partition: number, epoch: number, fromOffset: number, toOffset: number): Promise<boolean> {
+    return this.#leases.beginBatch(partition, epoch, fromOffset, toOffset)
   }
 
   saveSnapshot(snapshot: Snapshot): Promise<void> {

@@ -137,6 +137,20 @@ export interface Snapshot {
   body: string
 }
 
+/**
+ * The ownership and persist progress of one partition. Commands before
+ * fromOffset have all their effects persisted; fromOffset..toOffset is the
+ * batch in flight when the owner last wrote, possibly partly persisted.
+ */
+export interface PartitionLease {
+  partition: number
+  /** Fencing token: each instance that takes the partition raises it by one. */
+  epoch: number
+  fromOffset: number
+  /** fromOffset - 1 when no batch has been started. */
+  toOffset: number
+}
+
 export interface DeadLetter {
   partition: number
   offset: number
@@ -165,6 +179,14 @@ export interface Store {
 
   /** Persists one batch; idempotent, and no item's version ever goes down. */
   persist(effects: PartitionEffects): Promise<void>
+
+  /** Takes the partition with the next epoch, fencing out its previous owner. */
+  acquirePartition(partition: number): Promise<PartitionLease>
+  /**
+   * Records the batch about to be persisted; false when a later epoch owns
+   * the partition, in which case the caller must not write for it.
+   */
+  beginBatch(partition: number, epoch: number, fromOffset: number, toOffset: number): Promise<boolean>
 
   saveSnapshot(snapshot: Snapshot): Promise<void>
   loadSnapshot(partition: number): Promise<Snapshot | null>
