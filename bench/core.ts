@@ -1,0 +1,214 @@
+/**
+ * Core benchmark: the same deterministic command stream through our
+ * MatchingEngine and through nodejs-order-book, in one process.
+ *
+ *   node --expose-gc bench/core.ts [--commands 2000000] [--runs 3]
+ *     [--peer-commands 200000] [--warmup 200000] [--seed 42] [--scenario NAME ...]
+ *
+ * Per scenario: one checking pass compares the trades of both books on the
+ * peer's prefix of the stream (count, lots, hash of price, lots, maker and
+ * taker ids in order). Then each run times our core over the whole stream
+ * (and the prefix within it), the peer over the prefix, and a second pass of
+ * each with process.hrtime.bigint() around every command for latencies.
+ * Figures are medians over the runs. The last line printed is a JSON summary.
+ */
+
+import { parseArgs } from 'node:util'
+import { createCoreDriver, createPeerDriver, TradeRecorder, type ApplyCommand, type TradeDigest } from './core-drivers.ts'
+import { defaultScenarios, generateFlow, type OrderFlow } from './flow-generator.ts'
+import {
+  hrtimePairOverheadNs,
+  latencyPercentiles,
+  median,
+  medianPercentiles,
+  type LatencyPercentiles,
+} from './stats.ts'
+
+const TARGET_COMMANDS_PER_SEC = 1_000_000
+const TARGET_RATIO = 10
+
+const { values } = parseArgs({
+  options: {
+    commands: { type: 'string', default: '2000000' },
+    runs: { type: 'string', default: '3' },
+    'peer-commands': { type: 'string', default: '200000' },
+    warmup: { type: 'string', default: '200000' },
+    seed: { type: 'string', default: '42' },
+    scenario: { type: 'string', multiple: true },
+  },
+})
+
+const commands = positiveInteger('commands', values.commands)
+const runs = positiveInteger('runs', values.runs)
+const peerCommands = positiveInteger('peer-commands', values['peer-commands'])
+const warmupCommands = positiveInteger('warmup', values.warmup)
+const seed = positiveInteger('seed', values.seed)
+
+function positiveInteger(name: string, text: string): number {
+  const value = Number(text)
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    process.stderr.write(`--${name} must be a positive integer, got ${JSON.stringify(text)}\n`)
+    process.exit(2)
+  }
+  return value
+}
+
+const collectGarbage = (globalThis as { gc?: () => void }).gc ?? (() => {})
+
+type DriverFactory = (flow: OrderFlow, recorder: TradeRecorder | null) => ApplyCommand
+
+/** Times the commands [0, end) on a fresh book; returns seconds at each of the cut points. */
+function timeRun(factory: DriverFactory, flow: OrderFlow, cuts: number[]): number[] {
+  collectGarbage()
+  const apply = factory(flow, null)
+  const seconds: number[] = []
+  let index = 0
+  const start = process.hrtime.bigint()
+  for (const cut of cuts) {
+    for (; index < cut; index++) apply(index)
+    seconds.push(Number(process.hrtime.bigint() - start) / 1e9)
+  }
+  return seconds
+}
+
+/** Runs the commands [0, end) on a fresh book with a clock read around each one. */
+function latencyRun(factory: DriverFactory, flow: OrderFlow, end: number): LatencyPercentiles {
+  collectGarbage()
+  const apply = factory(flow, null)
+  const samples = new Float64Array(end)
+  for (let index = 0; index < end; index++) {
+    const start = process.hrtime.bigint()
+    apply(index)
+    samples[index] = Number(process.hrtime.bigint() - start)
+  }
+  return latencyPercentiles(samples)
+}
+
+function checkTrades(flow: OrderFlow, prefixEnd: number): { passed: boolean, core: TradeDigest, peer: TradeDigest, coreWhole: TradeDigest } {
+  const coreRecorder = new TradeRecorder(prefixEnd)
+  const core = createCoreDriver(flow, coreRecorder)
+  for (let index = 0; index < flow.length; index++) core(index)
+
+  const peerRecorder = new TradeRecorder(prefixEnd)
+  const peer = createPeerDriver(flow, peerRecorder)
+  for (let index = 0; index < prefixEnd; index++) peer(index)
+
+  const corePrefix = coreRecorder.prefixDigest as TradeDigest
+  const peerPrefix = peerRecorder.prefixDigest as TradeDigest
+  const passed =
+    corePrefix.trades === peerPrefix.trades &&
+    corePrefix.lots === peerPrefix.lots &&
+    corePrefix.hash === peerPrefix.hash
+  return { passed, core: corePrefix, peer: peerPrefix, coreWhole: coreRecorder.digest() }
+}
+
+function warmUp(flow: OrderFlow, peerEnd: number): void {
+  const core = createCoreDriver(flow, null)
+  for (let index = 0; index < Math.min(warmupCommands, flow.length); index++) core(index)
+  const peer = createPeerDriver(flow, null)
+  for (let index = 0; index < Math.min(warmupCommands, peerEnd); index++) peer(index)
+}
+
+function round(value: number, digits = 0): number {
+  const scale = 10 ** digits
+  return Math.round(value * scale) / scale
+}
+
+const overheadNs = hrtimePairOverheadNs()
+process.stdout.write(`node ${process.version}, hrtime pair overhead ${overheadNs} ns (included in latencies)\n`)
+
+const scenarioFilter = values.scenario
+const scenarios = defaultScenarios(commands, seed).filter(
+  (scenario) => scenarioFilter === undefined || scenarioFilter.includes(scenario.name),
+)
+const results = []
+
+for (const scenario of scenarios) {
+  const generateStart = process.hrtime.bigint()
+  const flow = generateFlow(scenario)
+  const generateSeconds = Number(process.hrtime.bigint() - generateStart) / 1e9
+  const peerEnd = Math.min(peerCommands, flow.length)
+  process.stdout.write(
+    `\n${scenario.name}: ${scenario.description}; ${flow.length} commands generated in ${generateSeconds.toFixed(1)} s ` +
+      `(${JSON.stringify(flow.counts)}, mid ${flow.minMidTicks.toFixed(0)}..${flow.maxMidTicks.toFixed(0)} ticks)\n`,
+  )
+
+  const check = checkTrades(flow, peerEnd)
+  process.stdout.write(
+    `  trade check on the first ${peerEnd} commands: ${check.passed ? 'passed' : 'FAILED'} ` +
+      `(core ${JSON.stringify(check.core)}, peer ${JSON.stringify(check.peer)}); ` +
+      `whole stream: ${check.coreWhole.trades} trades\n`,
+  )
+
+  warmUp(flow, peerEnd)
+
+  const coreRates: number[] = []
+  const corePrefixRates: number[] = []
+  const peerRates: number[] = []
+  const coreLatencies: LatencyPercentiles[] = []
+  const peerLatencies: LatencyPercentiles[] = []
+  for (let run = 0; run < runs; run++) {
+    const [prefixSeconds, wholeSeconds] = timeRun(createCoreDriver, flow, [peerEnd, flow.length])
+    corePrefixRates.push(peerEnd / prefixSeconds)
+    coreRates.push(flow.length / wholeSeconds)
+    const [peerSeconds] = timeRun(createPeerDriver, flow, [peerEnd])
+    peerRates.push(peerEnd / peerSeconds)
+    coreLatencies.push(latencyRun(createCoreDriver, flow, flow.length))
+    peerLatencies.push(latencyRun(createPeerDriver, flow, peerEnd))
+    process.stdout.write(
+      `  run ${run + 1}: core ${round(coreRates[run])} cmd/s (prefix ${round(corePrefixRates[run])}), ` +
+        `peer ${round(peerRates[run])} cmd/s\n`,
+    )
+  }
+
+  const coreRate = median(coreRates)
+  const corePrefixRate = median(corePrefixRates)
+  const peerRate = median(peerRates)
+  const coreLatency = medianPercentiles(coreLatencies)
+  const peerLatency = medianPercentiles(peerLatencies)
+  const result = {
+    scenario: scenario.name,
+    commands: flow.length,
+    counts: flow.counts,
+    trades: check.coreWhole.trades,
+    coreCommandsPerSec: round(coreRate),
+    corePrefixCommandsPerSec: round(corePrefixRate),
+    peerCommands: peerEnd,
+    peerCommandsPerSec: round(peerRate),
+    /** Our rate over the peer's rate on the same prefix of the stream. */
+    ratioOnPrefix: round(corePrefixRate / peerRate, 1),
+    /** Our whole-stream rate over the peer's prefix rate. */
+    ratioWholeOverPrefix: round(coreRate / peerRate, 1),
+    coreLatencyNs: coreLatency,
+    peerLatencyNs: peerLatency,
+    tradeCheck: { passed: check.passed, commands: peerEnd, core: check.core, peer: check.peer },
+  }
+  results.push(result)
+  process.stdout.write(
+    `  median: core ${result.coreCommandsPerSec} cmd/s, latency p50/p99/p99.9 ` +
+      `${coreLatency.p50}/${coreLatency.p99}/${coreLatency.p999} ns; peer ${result.peerCommandsPerSec} cmd/s, ` +
+      `${peerLatency.p50}/${peerLatency.p99}/${peerLatency.p999} ns; ratio ${result.ratioOnPrefix}x on the same prefix\n`,
+  )
+}
+
+const worst = results.reduce((a, b) => (b.coreCommandsPerSec < a.coreCommandsPerSec ? b : a))
+const minRatio = Math.min(...results.map((result) => result.ratioOnPrefix))
+const summary = {
+  bench: 'core',
+  node: process.version,
+  commandsPerScenario: commands,
+  runs,
+  seed,
+  hrtimePairOverheadNs: overheadNs,
+  scenarios: results,
+  worstCase: { scenario: worst.scenario, coreCommandsPerSec: worst.coreCommandsPerSec },
+  minRatioOnPrefix: minRatio,
+  tradeChecksPassed: results.every((result) => result.tradeCheck.passed),
+  targets: {
+    coreCommandsPerSec: TARGET_COMMANDS_PER_SEC,
+    ratio: TARGET_RATIO,
+    rateMet: worst.coreCommandsPerSec >= TARGET_COMMANDS_PER_SEC,
+    ratioMet: minRatio >= TARGET_RATIO,
+  },
+}
+process.stdout.write(`${JSON.stringify(summary)}\n`)
