@@ -1,0 +1,123 @@
+/**
+ * HTTP load on POST /orders with autocannon, and the wait until the engine
+ * has applied what the API accepted.
+ */
+
+import autocannon, { type AutocannonResult } from 'autocannon'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createOrderMix } from './order-mix.ts'
+
+const POLL_INTERVAL_MS = 50
+
+export interface LoadResult {
+  offeredRate: number | null
+  connections: number
+  durationSec: number
+  accepted: number
+  acceptedPerSec: number
+  non2xx: number
+  errors: number
+  /** autocannon's figures in ms, corrected for coordinated omission at a fixed rate. */
+  latencyMs: { p50: number, p99: number, max: number }
+  /** The last accepted order id of each symbol, in acceptance order. */
+  lastIds: Map<string, string>
+}
+
+export interface LoadOptions {
+  url: string
+  connections: number
+  durationSec: number
+  /** Requests per second over all connections; closed loop when absent. */
+  overallRate?: number
+  seed: number
+}
+
+/** Sends the order mix to POST /orders and returns what the API accepted and how fast. */
+export async function loadOrders(options: LoadOptions): Promise<LoadResult> {
+  const nextOrder = createOrderMix(options.seed)
+  const lastIds = new Map<string, string>()
+
+  const result: AutocannonResult = await autocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: options.durationSec,
+    overallRate: options.overallRate,
+    timeout: 10,
+    requests: [
+      {
+        method: 'POST',
+        path: '/orders',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request) => ({ ...request, body: JSON.stringify(nextOrder()) }),
+        onResponse: (status, body) => {
+          if (status !== 202) return
+          const order = JSON.parse(body) as { id: string, symbol: string }
+          lastIds.set(order.symbol, order.id)
+        },
+      },
+    ],
+  })
+
+  return {
+    offeredRate: options.overallRate ?? null,
+    connections: options.connections,
+    durationSec: options.durationSec,
+    accepted: result['2xx'],
+    acceptedPerSec: Math.round(result['2xx'] / options.durationSec),
+    non2xx: result.non2xx,
+    errors: result.errors,
+    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
+    lastIds,
+  }
+}
+
+/** Returns true once the engine has applied the order: stored with a status other than accepted. */
+export type AppliedProbe = (orderId: string) => Promise<boolean>
+
+/** Returns a probe that reads GET /orders/{id} from the API. */
+export function apiProbe(url: string): AppliedProbe {
+  return async (orderId) => {
+    const response = await fetch(`${url}/orders/${orderId}`)
+    if (response.status === 404) return false
+    if (!response.ok) throw new Error(`GET /orders/${orderId} failed with ${response.status}`)
+    const order = (await response.json()) as { status: string }
+    return order.status !== 'accepted'
+  }
+}
+
+export interface AppliedTimes {
+  /** Milliseconds from the start of the wait until `first` was applied, when given. */
+  firstMs: number | null
+  /** Milliseconds from the start of the wait until every id in `last` was applied. */
+  lastMs: number
+}
+
+/**
+ * Polls until every id in `last` is applied. Commands of one partition are
+ * applied in offset order, so the last id of each symbol stands for all the
+ * commands before it on that symbol.
+ */
+export async function waitApplied(
+  probe: AppliedProbe,
+  last: string[],
+  timeoutMs: number,
+  first?: string,
+): Promise<AppliedTimes> {
+  const start = performance.now()
+  let firstMs: number | null = null
+  let pending = [...last]
+
+  while (pending.length > 0) {
+    const elapsedMs = performance.now() - start
+    if (elapsedMs > timeoutMs) {
+      throw new Error(`${pending.length} orders not applied within ${timeoutMs} ms: ${pending.join(', ')}`)
+    }
+    if (first !== undefined && firstMs === null && (await probe(first))) {
+      firstMs = performance.now() - start
+    }
+    const applied = await Promise.all(pending.map(probe))
+    pending = pending.filter((_, i) => !applied[i])
+    if (pending.length > 0) await sleep(POLL_INTERVAL_MS)
+  }
+  return { firstMs, lastMs: performance.now() - start }
+}

@@ -1,0 +1,73 @@
+/**
+ * Starts the service CLI as a child process for the benchmark, in any role,
+ * optionally under `--cpu-prof`. The `engine` role has no HTTP listener, so
+ * it is ready once its worker logs that it is starting.
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
+const START_TIMEOUT_MS = 60_000
+
+export interface ServiceProcess {
+  /** Base URL of the API; undefined for the engine role. */
+  url: string | undefined
+  /** The last log lines, for failure messages. */
+  output(): string
+  /** Sends SIGTERM and waits for the exit. */
+  stop(): Promise<void>
+}
+
+export interface ServiceProcessOptions {
+  role: 'all' | 'engine'
+  env: Record<string, string>
+  /** Directory for a V8 CPU profile written at exit; no profiling when absent. */
+  cpuProfileDir?: string
+}
+
+export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
+  const args = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`]
+  const child: ChildProcess = spawn(process.execPath, [...args, CLI, options.role], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+
+  let tail = ''
+  const remember = (line: string) => {
+    tail = `${tail}${line}\n`.slice(-8000)
+  }
+  createInterface({ input: child.stderr! }).on('line', remember)
+  const lines = createInterface({ input: child.stdout! })
+  const readyMessage = options.role === 'engine' ? '"engine worker starting"' : '"API listening"'
+
+  const url = await new Promise<string | undefined>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${options.role} role not ready within ${START_TIMEOUT_MS} ms:\n${tail}`)),
+      START_TIMEOUT_MS,
+    )
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`${options.role} role exited with ${code} before it was ready:\n${tail}`))
+    })
+    lines.on('line', (line) => {
+      remember(line)
+      if (!line.includes(readyMessage)) return
+      clearTimeout(timer)
+      resolve(options.role === 'engine' ? undefined : (JSON.parse(line) as { url: string }).url)
+    })
+  })
+
+  return {
+    url,
+    output: () => tail,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = once(child, 'exit')
+      child.kill('SIGTERM')
+      await exited
+    },
+  }
+}
