@@ -109,20 +109,6 @@ export class ProductClient {
     }
   }
 
-  /**
-   * Returns true when the product routes PATCH /orders/:id, probed with an
-   * id that no order has. Without the route the product responds route_not_found.
-   */
-  async supportsQuantityChange(): Promise<boolean> {
-    try {
-      await this.#request('PATCH', '/orders/lobster-replay-probe', { quantity: '1' })
-      return true
-    } catch (error) {
-      if (!(error instanceof ProductRequestError)) throw error
-      return !error.body.includes('"route_not_found"')
-    }
-  }
-
   async book(symbol: string, depth: number): Promise<ProductBook> {
     const path = `/book/${encodeURIComponent(symbol)}?depth=${depth}`
     const body = (await this.#request('GET', path)) as {
