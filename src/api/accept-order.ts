@@ -69,7 +69,7 @@ export function toAcceptedRecord(command: NewOrderCommand): OrderRecord {
     matched: false,
     timestamp: command.timestamp,
     updatedAt: command.timestamp,
-    version: 0,
+    version: -1,
     source: command.source,
   }
   if (command.clientOrderId !== undefined) record.clientOrderId = command.clientOrderId

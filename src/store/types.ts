@@ -40,7 +40,7 @@ export interface OrderRecord {
   /** Time of the command that last changed the order (ISO 8601). */
   updatedAt: string
   /**
-   * Offset of the command that last changed the order; 0 for the copy the
+   * Offset of the command that last changed the order; -1 for the copy the
    * API writes at acceptance, before the engine has seen it. Writes are
    * guarded so that a stored version never goes down.
    */

@@ -66,7 +66,7 @@ export const orderRecordSchema = {
     matched: { type: 'boolean', description: 'True once the order has at least one fill.' },
     timestamp: { type: 'string', format: 'date-time', description: 'Acceptance time.' },
     updatedAt: { type: 'string', format: 'date-time' },
-    version: { type: 'integer', description: 'Log offset of the last change; 0 until the engine applies it.' },
+    version: { type: 'integer', description: 'Log offset of the command that last changed the order; -1 until the engine applies it.' },
     source: { type: 'string', enum: ['orders', 'ordenes', 'replay'] },
   },
 } as const

@@ -144,7 +144,7 @@ describe('command log unavailable', () => {
       matched: false,
       timestamp: new Date().toISOString(),
       updatedAt: new Date().toISOString(),
-      version: 0,
+      version: -1,
       source: 'orders',
     })
     const response = await api.app.inject({ method: 'DELETE', url: '/orders/order-for-cancel' })

@@ -81,7 +81,7 @@ describe('API with file log and dynalite', () => {
       matched: false,
       timestamp: order.timestamp,
       updatedAt: order.timestamp,
-      version: 0,
+      version: -1,
       source: 'orders',
     })
   })
@@ -118,7 +118,7 @@ describe('API with file log and dynalite', () => {
     assert.equal(order.price, null)
     assert.ok(stored !== null)
     assert.equal(stored.status, 'accepted')
-    assert.equal(stored.version, 0)
+    assert.equal(stored.version, -1)
     assert.equal(response.statusCode, 200)
     assert.deepEqual(response.json(), order)
   })
