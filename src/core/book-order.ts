@@ -34,7 +34,7 @@ export class BookOrder implements Order {
   updatedSeq: number
   updatedMs: number
 
-  /** Neighbours in the level's queue; both null when the order is not resting. */
+  /** Neighbours in the level's queue, both null when the order is not resting. */
   prev: BookOrder | null
   next: BookOrder | null
   level: PriceLevel | null

@@ -10,7 +10,7 @@ import type { Side } from './types.ts'
 
 export class BookSide {
   readonly side: Side
-  /** Ascending by sortKey; the best level is last. Read-only outside this class. */
+  /** Ascending by sortKey, so the best level is last. Read-only outside this class. */
   readonly levels: PriceLevel[]
   readonly #byPrice: Map<number, PriceLevel>
 

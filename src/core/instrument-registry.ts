@@ -66,8 +66,8 @@ export function parseInstrumentRegistry(config: unknown): InstrumentRegistry {
     for (const field of Object.keys(entry)) {
       if (!SPEC_FIELDS.has(field)) {
         throw new InstrumentConfigError(
-          `${prefix}: unknown field ${JSON.stringify(field)}; ` +
-            `expected one of ${[...SPEC_FIELDS].join(', ')}`,
+          `${prefix}: unknown field ${JSON.stringify(field)}. ` +
+            `Expected one of ${[...SPEC_FIELDS].join(', ')}`,
         )
       }
     }

@@ -27,15 +27,15 @@ export type QuantityViolation =
   | 'above_maximum'
   | 'not_multiple_of_lot'
 
-/** Configuration of one symbol as decimal strings; omitted limits take the defaults. */
+/** Configuration of one symbol as decimal strings. Omitted limits take the defaults. */
 export interface InstrumentSpec {
   tickSize: string
   lotSize: string
-  /** Smallest accepted order quantity; defaults to lotSize. */
+  /** Smallest accepted order quantity, lotSize by default. */
   minQuantity?: string
-  /** Largest accepted order quantity; defaults to "1000000000". */
+  /** Largest accepted order quantity, "1000000000" by default. */
   maxQuantity?: string
-  /** Largest accepted limit price; defaults to "1000000". */
+  /** Largest accepted limit price, "1000000" by default. */
   maxPrice?: string
 }
 
@@ -55,9 +55,9 @@ export interface Instrument {
   readonly minQuantityE8: bigint
   readonly maxQuantityE8: bigint
   readonly maxPriceE8: bigint
-  /** Largest valid price in ticks; a safe integer. */
+  /** Largest valid price in ticks, a safe integer. */
   readonly maxPriceTicks: number
-  /** Largest valid quantity in lots; a safe integer. */
+  /** Largest valid quantity in lots, a safe integer. */
   readonly maxLots: number
 }
 
@@ -68,7 +68,7 @@ export const DEFAULT_MAX_QUANTITY = '1000000000'
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 
-/** Rejected instrument configuration; thrown at startup, never for user input. */
+/** Error for invalid instrument configuration, thrown at startup and never for user input. */
 export class InstrumentConfigError extends Error {
   constructor(message: string) {
     super(message)
@@ -131,7 +131,7 @@ export function createInstrument(symbol: string, spec: InstrumentSpec): Instrume
   if (maxPriceTicks > MAX_SAFE) {
     throw new InstrumentConfigError(
       `${prefix}: maxPrice / tickSize is ${maxPriceTicks} ticks, above the safe integer ` +
-        `limit ${Number.MAX_SAFE_INTEGER}; lower maxPrice or raise tickSize`,
+        `limit ${Number.MAX_SAFE_INTEGER}. Lower maxPrice or raise tickSize`,
     )
   }
 
@@ -144,7 +144,7 @@ export function createInstrument(symbol: string, spec: InstrumentSpec): Instrume
   if (maxLots > MAX_SAFE) {
     throw new InstrumentConfigError(
       `${prefix}: maxQuantity / lotSize is ${maxLots} lots, above the safe integer ` +
-        `limit ${Number.MAX_SAFE_INTEGER}; lower maxQuantity or raise lotSize`,
+        `limit ${Number.MAX_SAFE_INTEGER}. Lower maxQuantity or raise lotSize`,
     )
   }
   const minLots = (minQuantityE8 + lotSizeE8 - 1n) / lotSizeE8
@@ -178,8 +178,9 @@ const DEFAULT_TEMPLATE = createInstrument('DEFAULT', {
 })
 
 /**
- * The instrument for a symbol without configuration: tick 0.01, lot 0.0001,
- * minimum quantity one lot, maximum quantity 1000000000, maximum price 1000000.
+ * Returns the instrument for a symbol without configuration: tick 0.01, lot
+ * 0.0001, minimum quantity one lot, maximum quantity 1000000000 and maximum
+ * price 1000000.
  */
 export function defaultInstrument(symbol: string): Instrument {
   return Object.freeze({ ...DEFAULT_TEMPLATE, symbol })

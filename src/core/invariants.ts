@@ -123,7 +123,7 @@ function checkSide(book: OrderBook, side: Side, violations: string[]): number {
   return orderTotal
 }
 
-/** Returns every violated invariant of the book; an empty list means consistent. */
+/** Returns every violated invariant of the book, or an empty list when it is consistent. */
 export function checkBookInvariants(book: OrderBook): string[] {
   const violations: string[] = []
   const queued = checkSide(book, 'buy', violations) + checkSide(book, 'sell', violations)

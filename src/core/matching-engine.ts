@@ -62,10 +62,14 @@ export class MatchingEngine {
     }
     const content = snapshot as Record<string, unknown>
     if (content.format !== SNAPSHOT_FORMAT) {
-      throw new SnapshotError(`unsupported snapshot format ${JSON.stringify(content.format)}, expected ${SNAPSHOT_FORMAT}`)
+      throw new SnapshotError(
+        `unsupported snapshot format ${JSON.stringify(content.format)}, expected ${SNAPSHOT_FORMAT}`,
+      )
     }
     if (!Number.isSafeInteger(content.lastSeq) || (content.lastSeq as number) < -1) {
-      throw new SnapshotError(`engine snapshot lastSeq must be a safe integer >= -1, got ${JSON.stringify(content.lastSeq)}`)
+      throw new SnapshotError(
+        `engine snapshot lastSeq must be a safe integer >= -1, got ${JSON.stringify(content.lastSeq)}`,
+      )
     }
     if (!Array.isArray(content.books)) {
       throw new SnapshotError('engine snapshot books must be an array')
@@ -76,17 +80,19 @@ export class MatchingEngine {
     for (const bookSnapshot of content.books) {
       const book = restoreBook(bookSnapshot, engine.#options)
       if (engine.#books.has(book.symbol)) {
-        throw new SnapshotError(`engine snapshot holds the book ${book.symbol} twice`)
+        throw new SnapshotError(`engine snapshot contains the book ${book.symbol} twice`)
       }
       if (book.lastSeq > engine.#lastSeq) {
-        throw new SnapshotError(`book ${book.symbol} lastSeq ${book.lastSeq} is above the engine lastSeq ${engine.#lastSeq}`)
+        throw new SnapshotError(
+          `book ${book.symbol} lastSeq ${book.lastSeq} is above the engine lastSeq ${engine.#lastSeq}`,
+        )
       }
       engine.#books.set(book.symbol, book)
     }
     return engine
   }
 
-  /** seq of the last command applied; -1 before the first. */
+  /** seq of the last command applied, or -1 before the first. */
   get lastSeq(): number {
     return this.#lastSeq
   }
@@ -152,17 +158,17 @@ export class MatchingEngine {
     return this.#books.get(symbol)?.restingOrders(side) ?? []
   }
 
-  /** The resting order with this id; null once it has stopped resting. */
+  /** Returns the resting order with this id, or null once it has stopped resting. */
   getOrder(symbol: string, orderId: string): Order | null {
     return this.#books.get(symbol)?.getOrder(orderId) ?? null
   }
 
-  /** The book of a symbol, or undefined before its first submit. */
+  /** Returns the book of a symbol, or undefined before its first submit. */
   book(symbol: string): OrderBook | undefined {
     return this.#books.get(symbol)
   }
 
-  /** Symbols with a book, sorted. */
+  /** Returns the symbols that have a book, sorted. */
   symbols(): string[] {
     return [...this.#books.keys()].sort()
   }
@@ -179,7 +185,7 @@ export class MatchingEngine {
     }
   }
 
-  /** Returns the FNV-1a 64 hash of the state as 16 hex digits; see state-hash.ts. */
+  /** Returns the FNV-1a 64 hash of the state as 16 hex digits (see state-hash.ts). */
   stateHash(): string {
     const hash = new Fnv1a64()
     hash.updateField(String(this.#lastSeq))
@@ -189,7 +195,7 @@ export class MatchingEngine {
     return hash.digest()
   }
 
-  /** Returns every violated invariant of every book; empty when consistent. */
+  /** Returns every violated invariant of every book, or an empty list when consistent. */
   checkInvariants(): string[] {
     const violations: string[] = []
     for (const [symbol, book] of this.#books) {

@@ -3,9 +3,9 @@
  * ticks and lots. Pure and deterministic: no I/O, clock or randomness, and
  * every command's effect depends only on the state and the command.
  *
- * Business rejections come back as result codes and leave the book
- * unchanged. Only caller bugs throw: a seq that is not a non-negative safe
- * integer.
+ * Business rejections come back as result codes and leave the resting
+ * orders unchanged. Only caller bugs throw, such as a seq that is not a
+ * non-negative safe integer.
  */
 
 import { BookOrder } from './book-order.ts'
@@ -35,13 +35,13 @@ const STALE_RESULT: CommandResult = Object.freeze({
 
 export interface OrderBookOptions {
   /**
-   * Number of order ids remembered for duplicate detection. The book
-   * remembers every submitted id, so by default memory grows by one Set
-   * entry (roughly 100 bytes for a UUID) per order for the book's lifetime,
-   * and snapshots grow with it. With a finite capacity the oldest ids are
-   * forgotten first: a forgotten id can be submitted again, and a cancel or
-   * modify of it returns 'unknown_order' instead of 'order_not_active'.
-   * Resting orders are always detected as duplicates.
+   * Number of order ids remembered for duplicate detection, unlimited by
+   * default. Then memory grows by one Set entry per submitted order for the
+   * book's lifetime (an estimated 100 bytes for a UUID), and snapshots grow
+   * with it. With a finite capacity the oldest ids are forgotten first. A
+   * forgotten id can be submitted again, and a cancel or modify of it returns
+   * 'unknown_order' instead of 'order_not_active'. Resting orders are always
+   * detected as duplicates.
    */
   seenIdCapacity?: number
 }
@@ -52,7 +52,7 @@ export interface RestoredBookState {
   lastSeq: number
   /** Oldest first. */
   seenIds: string[]
-  /** Every resting order; per side in price-time order. */
+  /** Every resting order, each side in price-time order. */
   orders: BookOrder[]
 }
 
@@ -84,7 +84,7 @@ export class OrderBook implements OrderBookApi {
   readonly symbol: string
   readonly #bids: BookSide
   readonly #asks: BookSide
-  /** Resting orders only; an order leaves the map when it stops resting. */
+  /** Resting orders only. An order leaves the map when it stops resting. */
   readonly #orders: Map<string, BookOrder>
   /** Every submitted id with a valid form, oldest first. */
   readonly #seenIds: Set<string>
@@ -106,7 +106,7 @@ export class OrderBook implements OrderBookApi {
     this.#lastSeq = -1
   }
 
-  /** Builds a book from restored state; the caller then checks its invariants. */
+  /** Builds a book from restored state. The caller then checks its invariants. */
   static restore(state: RestoredBookState, options: OrderBookOptions = {}): OrderBook {
     const book = new OrderBook(state.symbol, options)
     book.#lastSeq = state.lastSeq
@@ -125,7 +125,7 @@ export class OrderBook implements OrderBookApi {
     return book
   }
 
-  /** seq of the last command applied; -1 before the first. */
+  /** seq of the last command applied, or -1 before the first. */
   get lastSeq(): number {
     return this.#lastSeq
   }
@@ -231,9 +231,10 @@ export class OrderBook implements OrderBookApi {
 
   /**
    * Changes the price and/or the remaining quantity of a resting order. A
-   * decrease at the same price keeps time priority; any other change moves
-   * the order to the back of its new level, after matching it like an
-   * incoming limit order when the new price crosses.
+   * decrease at the same price keeps time priority. Any other change moves
+   * the order to the back of its new level. When the new price crosses, the
+   * order first matches like an incoming limit order. A change to the
+   * current values returns 'ok' and changes nothing, not even updatedSeq.
    */
   modify(seq: number, orderId: string, change: OrderChange, timestampMs: number): CommandResult {
     if (!this.#advance(seq)) {
@@ -341,17 +342,17 @@ export class OrderBook implements OrderBookApi {
     return this.#orders.size
   }
 
-  /** The levels of one side, for snapshots, hashing and invariant checks; do not mutate. */
+  /** Returns one side's levels for snapshots, hashing and invariant checks. Callers must not mutate them. */
   bookSide(side: Side): BookSide {
     return this.#sideOf(side)
   }
 
-  /** Resting orders by id, for invariant checks; do not mutate. */
+  /** Resting orders by id, for invariant checks. Callers must not mutate the map. */
   get ordersById(): ReadonlyMap<string, Order> {
     return this.#orders
   }
 
-  /** Remembered order ids, oldest first; do not mutate. */
+  /** Remembered order ids, oldest first. Callers must not mutate the set. */
   get seenIds(): ReadonlySet<string> {
     return this.#seenIds
   }
@@ -384,8 +385,8 @@ export class OrderBook implements OrderBookApi {
       return false
     }
 
-    // One probe of the Set both tests and inserts: it is by far the largest
-    // table of the book, so each probe is likely a cache miss.
+    // One Set probe both tests and inserts. The Set is the book's largest
+    // table, and its operations dominated submit cost in local profiles.
     const seenIds = this.#seenIds
     const sizeBefore = seenIds.size
     seenIds.add(orderId)
@@ -395,7 +396,7 @@ export class OrderBook implements OrderBookApi {
 
     if (bounded) {
       // A ring of the remembered ids in insertion order finds the oldest in
-      // O(1); iterating the Set from its start would skip every deleted entry.
+      // O(1). Iterating the Set from its start would skip every deleted entry.
       const ring = this.#seenRing
       if (ring.length < this.#seenIdCapacity) {
         ring.push(orderId)
@@ -461,8 +462,8 @@ export class OrderBook implements OrderBookApi {
   }
 
   /**
-   * Returns whether the opposite side holds the taker's whole remaining
-   * quantity at acceptable prices. Reads only, so a FOK order that cannot
+   * Returns whether the opposite side contains the taker's whole remaining
+   * quantity at acceptable prices. It only reads, so a FOK order that cannot
    * fill leaves the book untouched.
    */
   #canFillCompletely(taker: BookOrder): boolean {
@@ -490,7 +491,7 @@ export class OrderBook implements OrderBookApi {
    * Matches the taker against the opposite side, best level first and in
    * queue order within a level, at the maker's price. Stops at the taker's
    * limit (none for a market order) or when the taker is filled. The caller
-   * sets the taker's status; makers get theirs here.
+   * sets the taker's status, and this method sets the makers' statuses.
    */
   #match(taker: BookOrder, seq: number, timestampMs: number): readonly Fill[] {
     const opposite = taker.side === 'buy' ? this.#asks : this.#bids

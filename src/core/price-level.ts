@@ -13,7 +13,7 @@ export class PriceLevel {
    * for asks, so the best level of either side has the largest key.
    */
   readonly sortKey: number
-  /** Sum of remainingLots of the queued orders; kept <= Number.MAX_SAFE_INTEGER by the book. */
+  /** Sum of remainingLots of the queued orders, kept <= Number.MAX_SAFE_INTEGER by the book. */
   totalLots: number
   orderCount: number
   head: BookOrder | null

@@ -21,13 +21,13 @@ export interface BookSnapshot {
 
 export interface EngineSnapshot {
   format: typeof SNAPSHOT_FORMAT
-  /** seq of the last command the engine applied; -1 before the first. */
+  /** seq of the last command the engine applied, or -1 before the first. */
   lastSeq: number
   /** Sorted by symbol. */
   books: BookSnapshot[]
 }
 
-/** Rejected snapshot content; restore throws it rather than run on a bad state. */
+/** Error for invalid snapshot content. Restore throws it rather than run on a bad state. */
 export class SnapshotError extends Error {
   constructor(message: string) {
     super(message)
@@ -84,10 +84,12 @@ function parseOrder(where: string, symbol: string, value: unknown): BookOrder {
     throw new SnapshotError(`${where}: symbol ${JSON.stringify(value.symbol)} differs from the book ${symbol}`)
   }
   if (typeof value.notional !== 'string' || !/^(0|[1-9][0-9]*)$/.test(value.notional)) {
-    throw new SnapshotError(`${where}: notional must be a non-negative integer string, got ${JSON.stringify(value.notional)}`)
+    throw new SnapshotError(
+      `${where}: notional must be a non-negative integer string, got ${JSON.stringify(value.notional)}`,
+    )
   }
   if (value.reason !== null) {
-    throw new SnapshotError(`${where}: a resting order has reason null, got ${JSON.stringify(value.reason)}`)
+    throw new SnapshotError(`${where}: reason must be null for a resting order, got ${JSON.stringify(value.reason)}`)
   }
 
   const order = new BookOrder(

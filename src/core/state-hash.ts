@@ -1,8 +1,8 @@
 /**
  * A deterministic 64-bit FNV-1a hash of the resting state, for comparing
  * engines across runs, restores and replicas. The same state always gives
- * the same hash on any platform; different states collide with probability
- * about 2^-64 per pair.
+ * the same hash on any platform. Two different states collide with an
+ * estimated probability of 2^-64.
  */
 
 import type { OrderBook } from './order-book.ts'

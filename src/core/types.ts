@@ -1,6 +1,6 @@
 /**
  * Public types of the matching core. Prices are integer ticks and quantities
- * integer lots of the symbol's instrument; both are safe integers. Notional is
+ * integer lots of the symbol's instrument, both safe integers. Notional is
  * the exact sum of priceTicks × lots over fills, as a bigint.
  */
 
@@ -15,12 +15,16 @@ export type OrderStatus =
   | 'cancelled'
   | 'rejected'
 
-/** Codes for a command the core rejects; the book is unchanged after any of them. */
+/**
+ * Code of a command the core rejects. No resting order changes after any of
+ * them, but a rejected submit with a non-empty id still uses up that id.
+ */
 export type RejectionCode =
   /** seq is not above the last seq this book or engine applied. */
   | 'stale_sequence'
   /** Empty id or clientId, unknown side, type or timeInForce, or a timestamp that is not a safe integer. */
   | 'invalid_order'
+  /** The id is resting, or an earlier submit (even a rejected one) used it. */
   | 'duplicate_order_id'
   /** A limit order without a price, a market order with one, or a price that is not a positive safe integer. */
   | 'invalid_price'
@@ -37,7 +41,7 @@ export type RejectionCode =
 
 export type ResultCode = 'ok' | RejectionCode
 
-/** Why an order ended cancelled or rejected; rejected orders carry their RejectionCode. */
+/** Reason an order was cancelled or rejected. A rejected order carries its RejectionCode. */
 export type OrderReason =
   | 'cancel_requested'
   | 'ioc_remainder'
@@ -52,7 +56,7 @@ export interface NewOrder {
   clientId: string
   side: Side
   type: OrderType
-  /** Limit price in ticks; null for a market order. */
+  /** Limit price in ticks, or null for a market order. */
   priceTicks: number | null
   quantityLots: number
   timeInForce: TimeInForce
@@ -60,7 +64,7 @@ export interface NewOrder {
   timestampMs: number
 }
 
-/** A modify request; quantityLots is the new remaining (open) quantity. */
+/** A modify request. quantityLots is the new remaining (open) quantity. */
 export interface OrderChange {
   priceTicks?: number
   quantityLots?: number
@@ -80,10 +84,13 @@ export interface Order {
   readonly timeInForce: TimeInForce
   /** null for a market order, and for a rejected order whose price was invalid. */
   readonly priceTicks: number | null
-  /** Submitted quantity, grown by any modify that raised the remaining quantity. */
+  /**
+   * Submitted quantity, grown by any modify that raised the remaining
+   * quantity. 0 for a rejected order whose quantity was invalid.
+   */
   readonly quantityLots: number
   readonly filledLots: number
-  /** Quantity open on the book; 0 once the order is no longer resting. */
+  /** Quantity open on the book, 0 once the order is no longer resting. */
   readonly remainingLots: number
   /** Quantity removed by cancels, modify decreases, IOC/FOK/market remainders and rejection. */
   readonly cancelledLots: number
