@@ -31,6 +31,12 @@ interface TouchedLevel {
   symbol: string
   side: Side
   priceTicks: number
+  /**
+   * Offset of the last command that touched the level. Unlike the batch's
+   * last offset it does not depend on where batches are cut, so a replay
+   * after a crash stores the same version as an uninterrupted run.
+   */
+  version: number
 }
 
 export interface LevelSource {
@@ -100,9 +106,15 @@ export class BatchEffects {
     if (!touched.places.some((known) => samePlace(known, place))) touched.places.push(place)
   }
 
+  /** Records a level the current command changes; call it after advance(). */
   touchLevel(symbol: string, side: Side, priceTicks: number): void {
     const key = `${symbol}\u0000${side}\u0000${priceTicks}`
-    if (!this.#levels.has(key)) this.#levels.set(key, { symbol, side, priceTicks })
+    const touched = this.#levels.get(key)
+    if (touched === undefined) {
+      this.#levels.set(key, { symbol, side, priceTicks, version: this.#lastOffset })
+    } else {
+      touched.version = this.#lastOffset
+    }
   }
 
   addTrade(trade: TradeRecord): void {
@@ -146,7 +158,7 @@ export class BatchEffects {
       if (now !== null) effects.restingPuts.push(now)
     }
 
-    for (const { symbol, side, priceTicks } of this.#levels.values()) {
+    for (const { symbol, side, priceTicks, version } of this.#levels.values()) {
       const instrument = source.instrument(symbol)
       const level = source.level(symbol, side, priceTicks)
       const record: LevelRecord = {
@@ -156,7 +168,7 @@ export class BatchEffects {
         price: ticksToPrice(instrument, priceTicks),
         quantity: level === null ? '0' : lotsToQuantity(instrument, level.quantityLots),
         orderCount: level === null ? 0 : level.orderCount,
-        version: this.#lastOffset,
+        version,
       }
       effects.levels.push(record)
     }

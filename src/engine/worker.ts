@@ -199,17 +199,30 @@ export class EngineWorker implements PartitionHandler {
    */
   async #applyBatch(slot: PartitionSlot, batch: LogRecord[]): Promise<void> {
     const engine = slot.engine
+    const fresh: LogRecord[] = []
     const replayed = new BatchEffects(engine.partition)
 
     for (const record of batch) {
       const offset = Number(record.offset)
       if (offset <= engine.lastOffset) continue
-
-      if (offset <= slot.persistedOffset) {
-        this.#applyRecord(engine, record, offset, replayed)
+      if (offset > slot.persistedOffset) {
+        fresh.push(record)
         continue
       }
+      this.#applyRecord(engine, record, offset, replayed)
+    }
 
+    // Forget the orders that left the book before any later command runs:
+    // release() judges by the current state, and a later fill could make an
+    // order that is still needed look inactive.
+    if (replayed.commands > 0) {
+      engine.release(replayed)
+      slot.commandsSinceSnapshot += replayed.commands
+      this.#appliedCommands += replayed.commands
+    }
+
+    for (const record of fresh) {
+      const offset = Number(record.offset)
       if (slot.replayEnd !== null && offset > slot.replayEnd) {
         // The replayed batch ended in a gap of offsets.
         await this.#flush(slot)
@@ -225,11 +238,6 @@ export class EngineWorker implements PartitionHandler {
       }
     }
 
-    if (replayed.commands > 0) {
-      engine.release(replayed)
-      slot.commandsSinceSnapshot += replayed.commands
-      this.#appliedCommands += replayed.commands
-    }
     if (slot.replayEnd === null) await this.#flush(slot)
   }
 

@@ -88,28 +88,38 @@ describe('engine killed with SIGKILL, Kafka mode', () => {
     processes.push(uninterrupted)
 
     const doc = documentClient(dynalite.endpoint)
+    const persistedCommands = async () => {
+      let sum = 0
+      for (const partition of lastOffsets.keys()) {
+        const lease = await readLease(doc, victim.tables.snapshots, partition).catch(() => undefined)
+        sum += lease === undefined ? 0 : Number(lease.fromOffset)
+      }
+      return sum
+    }
+
     const random = seededRandom(SEED + 1)
+    const startedMs = Date.now()
     const progress: number[] = []
     for (let kill = 0; kill < KILLS; kill++) {
       const engine = spawnCli('engine', victimEnv)
       processes.push(engine)
       await engine.waitForLine('"partition assigned"', ASSIGN_TIMEOUT_MS)
 
-      // Kill points spread from right after assignment (replay in flight)
-      // to several batches in.
-      const delayMs = 200 + Math.floor(random() * 4000)
-      await new Promise((resolve) => setTimeout(resolve, delayMs))
-      await engine.stop('SIGKILL')
-
-      let persisted = 0
-      for (const partition of lastOffsets.keys()) {
-        const lease = await readLease(doc, victim.tables.snapshots, partition)
-        persisted += lease === undefined ? 0 : Number(lease.fromOffset)
+      // Kill points spread over the run: each waits for a progress target,
+      // so that a batch has just begun, then a random delay lands the kill
+      // before, during or after that batch's writes. The first kill hits
+      // the first batch.
+      const target = Math.floor(((kill + random() * 0.5) * COMMANDS) / (KILLS + 1))
+      while ((await persistedCommands()) < target && !engine.exited()) {
+        await new Promise((resolve) => setTimeout(resolve, 100))
       }
-      progress.push(persisted)
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 1500)))
+      await engine.stop('SIGKILL')
+      progress.push(await persistedCommands())
     }
     t.diagnostic(`commands persisted at each kill: ${progress.join(', ')}`)
     assert.ok(progress[KILLS - 1] < COMMANDS, 'the last kill happened before the run finished')
+    assert.ok(new Set(progress).size >= KILLS - 1, 'the kills hit different points of the run')
 
     const survivor = spawnCli('engine', victimEnv)
     processes.push(survivor)
@@ -117,6 +127,7 @@ describe('engine killed with SIGKILL, Kafka mode', () => {
     assert.equal(await survivor.stop('SIGTERM'), 0, `graceful stop failed:\n${survivor.output()}`)
     await waitForLeases(doc, reference.tables.snapshots, lastOffsets, FINISH_TIMEOUT_MS)
     assert.equal(await uninterrupted.stop('SIGTERM'), 0, `graceful stop failed:\n${uninterrupted.output()}`)
+    t.diagnostic(`both runs finished ${Math.round((Date.now() - startedMs) / 1000)} s after the first start`)
 
     const expected = await readState(doc, reference.tables)
     const actual = await readState(doc, victim.tables)
