@@ -194,7 +194,7 @@ export function createPeerDriver(flow: OrderFlow, recorder: TradeRecorder | null
 }
 
 /**
- * Reads the fills out of a peer response: `done` holds every maker filled in
+ * Reads the fills out of a peer response: `done` contains every maker filled in
  * full (size = the lots it traded) and the taker itself when filled in full;
  * `partial` is the last maker, filled in part by partialQuantityProcessed
  * lots, or the taker when it rests with a remainder.

@@ -16,7 +16,7 @@
  * - a few cancels are sent twice, the second after the order is gone.
  *
  * The generator does not match orders, so a cancel or modify may reach an
- * order that has already filled; the book must reject it, as it would reject
+ * order that has already filled. The book must reject it, as it would reject
  * a request that raced a fill.
  */
 
@@ -41,8 +41,8 @@ const DUPLICATE_DELAY_MEAN_STEPS = 50
 const MAX_QUANTITY_LOTS = 100
 /**
  * Tail exponent of the distance of passive orders behind the touch: the
- * density falls like d^-POWER_LAW_ALPHA. Bouchaud, Mézard and Potters (2002)
- * measured exponents near 1.6 on Paris Bourse stocks.
+ * density falls like d^-POWER_LAW_ALPHA. The value is an assumption, heavy
+ * enough that a few orders rest far from the touch.
  */
 const POWER_LAW_ALPHA = 1.6
 const MAX_PASSIVE_DISTANCE_TICKS = 2000
@@ -329,7 +329,7 @@ function driftSchedule(scenario: FlowScenario): (step: number) => number {
 }
 
 /**
- * The benchmark scenarios, from the deepest standing book (a fixed mid, so
+ * Returns the benchmark scenarios, from the deepest standing book (a fixed mid, so
  * passive orders pile up on both sides) to a crash-like swing.
  */
 export function defaultScenarios(commands: number, seed: number): FlowScenario[] {
