@@ -22,6 +22,8 @@ export interface EngineProcess {
   /** Sends the signal and waits for the exit code. */
   stop(signal: NodeJS.Signals): Promise<number | null>
   exited(): boolean
+  /** Partitions this process logged as assigned to it, over its whole life. */
+  assignedPartitions(): Set<number>
 }
 
 export function spawnCli(role: string, env: Record<string, string>): EngineProcess {
@@ -31,9 +33,11 @@ export function spawnCli(role: string, env: Record<string, string>): EngineProce
   })
 
   let tail = ''
+  const assigned = new Set<number>()
   const waiters: Array<{ text: string, resolve: (line: string) => void }> = []
   const onLine = (line: string) => {
     tail = `${tail}${line}\n`.slice(-12_000)
+    if (line.includes('"partition assigned"')) assigned.add((JSON.parse(line) as { partition: number }).partition)
     for (const waiter of [...waiters]) {
       if (!line.includes(waiter.text)) continue
       waiters.splice(waiters.indexOf(waiter), 1)
@@ -48,6 +52,7 @@ export function spawnCli(role: string, env: Record<string, string>): EngineProce
     child,
     output: () => tail,
     exited: () => child.exitCode !== null || child.signalCode !== null,
+    assignedPartitions: () => assigned,
     waitForLine(text, timeoutMs) {
       return new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no log line with ${text} within ${timeoutMs} ms:\n${tail}`)), timeoutMs)
