@@ -1,0 +1,120 @@
+/**
+ * dynalite stopped under load and started again on the same data
+ * directory: the engine stalls, retries, resumes by itself, and the final
+ * state equals an uninterrupted run stored in a second dynalite.
+ */
+
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { pino } from 'pino'
+import { createKafkaLog } from '../../../src/log/kafka-log.ts'
+import type { CommandLog } from '../../../src/log/types.ts'
+import { startDynaliteProcess, type DynaliteProcess } from '../../helpers/dynalite.ts'
+import { startKafka, type KafkaBroker } from '../../helpers/kafka-broker.ts'
+import { spawnCli, waitForLeases, type EngineProcess } from './engine-process.ts'
+import { diffStates, documentClient, invariantViolations, readLease, readState, tableSet } from './state.ts'
+import { appendAll, buildWorkload, instrumentsFor } from './workload.ts'
+
+const COMMANDS = 4000
+const PARTITIONS = 3
+const SYMBOLS = ['SA', 'SB', 'SC', 'SD']
+const OUTAGE_PORT = 18420
+const OUTAGE_MS = 6000
+
+describe('store outage under load', () => {
+  let dataDir: string
+  let broker: KafkaBroker
+  let outageStore: DynaliteProcess
+  let referenceStore: DynaliteProcess
+  let log: CommandLog
+  const processes: EngineProcess[] = []
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'faults-store-'))
+    broker = await startKafka({ port: 19496, controllerPort: 19497, dataDir: join(dataDir, 'kafka') })
+    outageStore = await startDynaliteProcess({ ports: [OUTAGE_PORT, OUTAGE_PORT], path: join(dataDir, 'dynamo'), createTableMs: 0 })
+    referenceStore = await startDynaliteProcess({ ports: [18421, 18425], createTableMs: 0 })
+  })
+
+  after(async () => {
+    for (const engine of processes) await engine.stop('SIGKILL')
+    await log?.close()
+    await outageStore?.stop()
+    await referenceStore?.stop()
+    await broker?.stop()
+    await rm(dataDir, { recursive: true, force: true })
+  })
+
+  test('engine stalls, resumes and matches', async (t) => {
+    assert.equal(outageStore.external, false, 'this test needs a dynalite it can stop')
+    const run = `${process.pid}-${Date.now()}`
+    const topic = `faults.store.${run}`
+    log = createKafkaLog({
+      bootstrapServers: broker.bootstrapServers,
+      topic,
+      partitions: PARTITIONS,
+      replicationFactor: 1,
+      clientId: 'faults-store',
+      requestTimeoutMs: 10_000,
+      maxBatchRecords: 500,
+      logger: pino({ level: 'silent' }),
+    })
+    await log.ensure()
+
+    const commands = buildWorkload({ seed: 99, count: COMMANDS, symbols: SYMBOLS, idPrefix: `s${run}` })
+    const producer = log.producer()
+    const lastOffsets = await appendAll(producer, commands, 250)
+    await producer.close()
+
+    const common = {
+      KAFKA_BOOTSTRAP_SERVERS: broker.bootstrapServers.join(','),
+      KAFKA_TOPIC_ORDENES: topic,
+      KAFKA_PARTITIONS: String(PARTITIONS),
+      INSTRUMENTS: instrumentsFor(SYMBOLS),
+      SNAPSHOT_EVERY_COMMANDS: '600',
+      ENGINE_BATCH_MAX_COMMANDS: '200',
+      DYNAMO_REQUEST_TIMEOUT_MS: '1000',
+      DATA_DIR: dataDir,
+    }
+    const { tables, env } = tableSet('outage')
+    const reference = spawnCli('engine', { ...common, ...env, AWS_ENDPOINT_URL: referenceStore.endpoint, KAFKA_GROUP_ID: `sref-${run}` })
+    const engine = spawnCli('engine', { ...common, ...env, AWS_ENDPOINT_URL: outageStore.endpoint, KAFKA_GROUP_ID: `sout-${run}` })
+    processes.push(reference, engine)
+
+    const doc = documentClient(outageStore.endpoint)
+    let persisted = 0
+    while (persisted < COMMANDS / 4) {
+      persisted = 0
+      for (const partition of lastOffsets.keys()) {
+        const lease = await readLease(doc, tables.snapshots, partition).catch(() => undefined)
+        persisted += lease === undefined ? 0 : Number(lease.fromOffset)
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+
+    await outageStore.stop()
+    const retrying = engine.waitForLine('failed; retrying', 30_000)
+    await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS))
+    await retrying
+    assert.equal(engine.exited(), false, 'the engine survives the outage')
+    outageStore = await startDynaliteProcess({ ports: [OUTAGE_PORT, OUTAGE_PORT], path: join(dataDir, 'dynamo'), createTableMs: 0 })
+    t.diagnostic(`dynalite stopped for ${OUTAGE_MS} ms with ${persisted} commands persisted`)
+
+    await waitForLeases(doc, tables.snapshots, lastOffsets, 180_000)
+    assert.equal(await engine.stop('SIGTERM'), 0, engine.output())
+    const referenceDoc = documentClient(referenceStore.endpoint)
+    await waitForLeases(referenceDoc, tables.snapshots, lastOffsets, 180_000)
+    assert.equal(await reference.stop('SIGTERM'), 0, reference.output())
+
+    const expected = await readState(referenceDoc, tables)
+    const actual = await readState(doc, tables)
+    const differences = diffStates(expected, actual)
+    t.diagnostic(`commands ${COMMANDS}, orders ${actual.orders.size}, trade items ${actual.trades.size}, mismatches ${differences.length}`)
+    assert.ok(expected.trades.size > 0, 'the workload trades')
+    assert.deepEqual(differences, [])
+    assert.deepEqual(invariantViolations(actual), [])
+  })
+})
