@@ -1,6 +1,6 @@
 /**
  * The acceptance flow shared by POST /orders and POST /ordenes: build the
- * command, append it durably, then write the acceptance copy to the store.
+ * command and append it durably.
  */
 
 import { randomUUID } from 'node:crypto'
@@ -10,17 +10,20 @@ import type { FastifyRequest } from 'fastify'
 import { COMMAND_VERSION, type NewOrderCommand } from '../log/commands.ts'
 import type { OrderRecord } from '../store/types.ts'
 import { appendCommand } from './append-command.ts'
-import { withTimeout } from './timeout.ts'
 import type { ApiDependencies } from './types.ts'
 
 /** A validated order, before it has an id and a timestamp. */
 export type OrderInput = Omit<NewOrderCommand, 'v' | 'kind' | 'id' | 'timestamp'>
 
 /**
- * Accepts one order and returns its acceptance record. The store write runs
- * only after the log acknowledged the order. A failed store write still
- * leaves the order accepted, because the engine writes it from the log.
+ * Accepts one order and returns its acceptance record once the log has
+ * acknowledged it. The API writes nothing to the store: the engine writes
+ * the order when it applies the command, usually within milliseconds, and
+ * until then this process serves the order from its recent orders.
  */
+// NOTE: another API instance behind the same load balancer does not see this
+// process's recent orders, so there a read right after the 202 can be a 404
+// until the engine has written the order.
 export async function acceptOrder(
   deps: ApiDependencies,
   input: OrderInput,
@@ -34,18 +37,9 @@ export async function acceptOrder(
     timestamp: new Date().toISOString(),
   }
 
-  const position = await appendCommand(deps, command, request)
+  await appendCommand(deps, command, request)
   const record = toAcceptedRecord(command)
-
-  try {
-    await withTimeout(deps.store.putAcceptedOrder(record), deps.config.aws.requestTimeoutMs, 'store write')
-  } catch (error) {
-    request.log.error(
-      { err: error, orderId: record.id, partition: position.partition, offset: position.offset.toString() },
-      'acceptance copy of the order not written; the engine will write the order from the log',
-    )
-  }
-
+  deps.recentOrders?.add(record)
   return record
 }
 

@@ -20,13 +20,15 @@ import { orderQueryRoutes } from './routes/order-queries.ts'
 import { modifyRoutes } from './routes/modify.ts'
 import { orderRoutes } from './routes/orders.ts'
 import { ordenRoutes } from './routes/ordenes.ts'
+import { RecentOrders } from './recent-orders.ts'
 import type { ApiDependencies } from './types.ts'
 import { createValidatorCompiler } from './validation.ts'
 
 export type { ApiDependencies } from './types.ts'
 
 /** Returns the app ready for `listen()` or `inject()`; the caller owns its lifecycle. */
-export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> {
+export async function buildApp(dependencies: ApiDependencies): Promise<FastifyInstance> {
+  const deps: ApiDependencies = { ...dependencies, recentOrders: dependencies.recentOrders ?? new RecentOrders() }
   const app = Fastify({
     // Typed as Fastify's logger interface, which pino's Logger implements, so
     // that the app is a plain FastifyInstance.

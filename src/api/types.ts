@@ -8,6 +8,7 @@ import type { Config } from '../config.ts'
 import type { CommandLog, CommandLogProducer } from '../log/types.ts'
 import type { Store } from '../store/types.ts'
 import type { InstrumentRegistry } from '../core/instrument-registry.ts'
+import type { RecentOrders } from './recent-orders.ts'
 
 export interface ApiDependencies {
   config: Config
@@ -17,4 +18,6 @@ export interface ApiDependencies {
   store: Store
   instruments: InstrumentRegistry
   logger: Logger
+  /** Orders accepted by this process and not yet in the store; buildApp creates it when absent. */
+  recentOrders?: RecentOrders
 }

@@ -11,7 +11,7 @@ import { AppError, validationFailed, type ErrorDetail } from '../../errors.ts'
 import { COMMAND_VERSION, type ModifyCommand } from '../../log/commands.ts'
 import { appendCommand } from '../append-command.ts'
 import { checkDecimalField } from '../decimals.ts'
-import { readStore } from '../read-store.ts'
+import { findOrder } from '../find-order.ts'
 import { modifyOrderSchema, type ModifyOrderBody, type OrderIdParams } from '../schemas/orders.ts'
 import type { ApiDependencies } from '../types.ts'
 
@@ -23,7 +23,7 @@ export async function modifyRoutes(app: FastifyInstance, deps: ApiDependencies):
     '/orders/:id',
     { schema: modifyOrderSchema },
     async (request, reply) => {
-      const order = await readStore(deps, deps.store.getOrder(request.params.id), 'order lookup')
+      const order = await findOrder(deps, request.params.id)
       if (order === null) {
         throw new AppError('order_not_found', `no order has id ${request.params.id}`)
       }

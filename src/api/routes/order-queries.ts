@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify'
 
 import { AppError } from '../../errors.ts'
 import type { OrderFilter } from '../../store/types.ts'
+import { findOrder } from '../find-order.ts'
 import { readStore } from '../read-store.ts'
 import {
   getOrderSchema,
@@ -30,7 +31,7 @@ export async function orderQueryRoutes(app: FastifyInstance, deps: ApiDependenci
   })
 
   app.get<{ Params: OrderIdParams }>('/orders/:id', { schema: getOrderSchema }, async (request) => {
-    const order = await readStore(deps, deps.store.getOrder(request.params.id), 'order lookup')
+    const order = await findOrder(deps, request.params.id)
     if (order === null) throw new AppError('order_not_found', `no order has id ${request.params.id}`)
     return order
   })
@@ -38,7 +39,7 @@ export async function orderQueryRoutes(app: FastifyInstance, deps: ApiDependenci
   app.get<{ Params: OrderIdParams }>('/orders/:id/trades', { schema: orderTradesSchema }, async (request) => {
     const orderId = request.params.id
     const [order, trades] = await Promise.all([
-      readStore(deps, deps.store.getOrder(orderId), 'order lookup'),
+      findOrder(deps, orderId),
       readStore(deps, deps.store.tradesByOrder(orderId), 'trade listing'),
     ])
     if (order === null) throw new AppError('order_not_found', `no order has id ${orderId}`)

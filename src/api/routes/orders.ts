@@ -11,7 +11,7 @@ import { COMMAND_VERSION, type CancelCommand } from '../../log/commands.ts'
 import type { OrderStatus } from '../../store/types.ts'
 import { acceptOrder, type OrderInput } from '../accept-order.ts'
 import { appendCommand } from '../append-command.ts'
-import { readStore } from '../read-store.ts'
+import { findOrder } from '../find-order.ts'
 import {
   cancelOrderSchema,
   submitOrderSchema,
@@ -43,7 +43,7 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDependencies): 
   })
 
   app.delete<{ Params: OrderIdParams }>('/orders/:id', { schema: cancelOrderSchema }, async (request, reply) => {
-    const order = await readStore(deps, deps.store.getOrder(request.params.id), 'order lookup')
+    const order = await findOrder(deps, request.params.id)
     if (order === null) {
       throw new AppError('order_not_found', `no order has id ${request.params.id}`)
     }
