@@ -2,13 +2,21 @@
  * The consumer of the embedded log. The log runs inside one process, so the
  * one consumer of a group owns every partition: there is no rebalance, and
  * the log rejects a second open consumer of the same group.
+ *
+ * A failed handler call is treated the way the Kafka consumer treats it: the
+ * consumer revokes that partition alone, waits a backoff with jitter, calls
+ * `assigned` again and resumes at the offset it returns, while the other
+ * partitions keep going. A failed read of the log and an invalid offset from
+ * `assigned` stop every partition instead, because retrying cannot fix them.
  */
+
+import { setTimeout as sleep } from 'node:timers/promises'
 
 import type { Logger } from 'pino'
 
 import type { GroupOffsetStore } from './file-offsets.ts'
 import type { FilePartition } from './file-partition.ts'
-import type { CommandLogConsumer, LogRecord, PartitionHandler } from './types.ts'
+import type { CommandLogConsumer, PartitionHandler } from './types.ts'
 
 export interface FileConsumerContext {
   groupId: string
@@ -23,6 +31,29 @@ export interface FileConsumerContext {
 
 type ConsumerState = 'idle' | 'running' | 'closed'
 
+/** Backoff before the n-th consecutive retry of a partition: doubles from the base up to the cap, in ms. */
+const RETRY_BASE_DELAY_MS = 100
+const RETRY_MAX_DELAY_MS = 5000
+
+/** Progress of one partition's delivery loop. */
+interface PartitionRun {
+  partition: number
+  /** True after `assigned` resolved and until `revoked` is called. */
+  assigned: boolean
+  /** Consecutive failed handler calls, reset by every successful `records` call. */
+  failures: number
+  /** Offset of the next record to read, for error logs. */
+  nextOffset: number | null
+}
+
+/** A rejected `assigned` or `records` call, after which the partition is assigned again. */
+interface HandlerFailure {
+  call: 'assigned' | 'records'
+  error: unknown
+  firstOffset?: string
+  lastOffset?: string
+}
+
 export class FileLogConsumer implements CommandLogConsumer {
   #context: FileConsumerContext
   #logger: Logger
@@ -30,7 +61,7 @@ export class FileLogConsumer implements CommandLogConsumer {
   #stop = new AbortController()
   /** Settles when run() has stopped delivery and revoked every partition. */
   #stopped: Promise<void> | null = null
-  /** The first error of a handler call or a read, which stops the consumer. */
+  /** The first error that stops the consumer: opening or reading the log, an invalid offset, a failed final revoke. */
   #failure: unknown = null
 
   constructor(context: FileConsumerContext) {
@@ -40,8 +71,10 @@ export class FileLogConsumer implements CommandLogConsumer {
 
   /**
    * Assigns every partition, then delivers batches of up to batchMaxRecords
-   * records until close(). A rejected handler call stops delivery on all
-   * partitions, and run() then revokes them and rejects with that error.
+   * records until close(), and resolves once every partition is revoked. A
+   * rejected handler call revokes and later reassigns its partition only. A
+   * failed log read or an invalid offset from `assigned` stops delivery on
+   * all partitions, and run() then rejects with that error.
    */
   run(handler: PartitionHandler): Promise<void> {
     if (this.#state !== 'idle') {
@@ -60,63 +93,101 @@ export class FileLogConsumer implements CommandLogConsumer {
   }
 
   async #run(handler: PartitionHandler): Promise<void> {
-    const assigned: number[] = []
+    let runs: PartitionRun[] = []
 
     try {
-      const partitions = await this.#context.open()
-      const readers = []
-      for (const partition of partitions) {
-        if (this.#stop.signal.aborted) break
-
-        const offset = await handler.assigned(partition.partition)
-        assigned.push(partition.partition)
-        // The catch is attached at once so that a failing partition never leaves an unhandled rejection.
-        const delivery = this.#deliver(partition, offset, handler)
-        readers.push(delivery.catch((error: unknown) => this.#recordFailure(error)))
-      }
-
-      this.#logger.info({ partitions: assigned }, 'file log consumer started')
-      await Promise.all(readers)
+      const opened = await this.#context.open()
+      runs = opened.map((partition) => ({ partition: partition.partition, assigned: false, failures: 0, nextOffset: null }))
+      this.#logger.info({ partitions: runs.map((run) => run.partition) }, 'file log consumer started')
+      await Promise.all(opened.map((partition, index) => this.#consume(partition, handler, runs[index])))
     } catch (error) {
-      this.#logger.error(
-        { err: error, partitions: assigned },
-        'starting the consumer failed; revoking the assigned partitions',
-      )
+      this.#logger.error({ err: error }, 'opening the log failed; stopping the consumer')
       this.#recordFailure(error)
     } finally {
       this.#stop.abort()
-      await this.#revoke(handler, assigned)
+      // In partition order, once no partition delivers any more.
+      for (const run of runs) {
+        const error = await this.#revoke(handler, run)
+        if (error !== undefined) this.#failure ??= error
+      }
       this.#state = 'closed'
       this.#context.release()
-      this.#logger.info({ partitions: assigned }, 'file log consumer stopped')
+      this.#logger.info({ partitions: runs.map((run) => run.partition) }, 'file log consumer stopped')
     }
 
     if (this.#failure !== null) throw this.#failure
   }
 
-  async #deliver(partition: FilePartition, start: bigint, handler: PartitionHandler): Promise<void> {
+  /**
+   * Runs one partition until close() or an error that stops the consumer.
+   * After a failed handler call the partition is revoked and assigned again
+   * after a backoff, because the handler's state after a failed call is
+   * unknown. Never rejects, and leaves the final revoke to run().
+   */
+  async #consume(partition: FilePartition, handler: PartitionHandler, run: PartitionRun): Promise<void> {
+    const signal = this.#stop.signal
+
+    try {
+      while (!signal.aborted) {
+        const failure = await this.#deliver(partition, handler, run)
+        if (failure === null) break
+
+        run.failures++
+        const delayMs = retryDelayMs(run.failures)
+        this.#logger.error(
+          {
+            err: failure.error,
+            partition: run.partition,
+            attempt: run.failures,
+            delayMs,
+            firstOffset: failure.firstOffset,
+            lastOffset: failure.lastOffset,
+          },
+          failure.call === 'records'
+            ? 'records handler failed; revoking the partition and assigning it again after a delay'
+            : 'assigned handler failed; assigning the partition again after a delay',
+        )
+        await this.#revoke(handler, run)
+        // The sleep rejects with an AbortError when close() aborts it.
+        await sleep(delayMs, undefined, { signal }).catch(() => {})
+      }
+    } catch (error) {
+      this.#logger.error(
+        { err: error, partition: run.partition, offset: run.nextOffset },
+        'consuming the partition failed; stopping the consumer',
+      )
+      this.#recordFailure(error)
+    }
+  }
+
+  /**
+   * Assigns the partition and delivers its batches. Returns the handler call
+   * that failed, or null once close() stopped delivery. Throws when the
+   * offset from `assigned` is invalid or the log cannot be read.
+   */
+  async #deliver(partition: FilePartition, handler: PartitionHandler, run: PartitionRun): Promise<HandlerFailure | null> {
+    let start: bigint
+    try {
+      start = await handler.assigned(run.partition)
+    } catch (error) {
+      return { call: 'assigned', error }
+    }
+    run.assigned = true
+
     if (typeof start !== 'bigint' || start < 0n || start > BigInt(Number.MAX_SAFE_INTEGER)) {
       throw new RangeError(
-        `assigned(${partition.partition}) returned ${String(start)}; ` +
+        `assigned(${run.partition}) returned ${String(start)}; ` +
           'expected a non-negative bigint offset',
       )
     }
 
-    const reader = partition.reader(Number(start))
+    run.nextOffset = Number(start)
+    const reader = partition.reader(run.nextOffset)
     const signal = this.#stop.signal
 
     while (!signal.aborted) {
-      let batch: LogRecord[]
-      try {
-        batch = await reader.read(this.#context.batchMaxRecords)
-      } catch (error) {
-        this.#logger.error(
-          { err: error, partition: partition.partition, offset: reader.nextOffset },
-          'reading the log failed; stopping the consumer',
-        )
-        throw error
-      }
-
+      const batch = await reader.read(this.#context.batchMaxRecords)
+      run.nextOffset = reader.nextOffset
       if (signal.aborted) break
 
       if (batch.length === 0) {
@@ -125,20 +196,16 @@ export class FileLogConsumer implements CommandLogConsumer {
       }
 
       try {
-        await handler.records(partition.partition, batch)
+        await handler.records(run.partition, batch)
       } catch (error) {
-        this.#logger.error(
-          {
-            err: error,
-            partition: partition.partition,
-            firstOffset: batch[0].offset.toString(),
-            lastOffset: batch[batch.length - 1].offset.toString(),
-          },
-          'record handler failed; stopping the consumer',
-        )
-        throw error
+        const firstOffset = batch[0].offset.toString()
+        const lastOffset = batch[batch.length - 1].offset.toString()
+        return { call: 'records', error, firstOffset, lastOffset }
       }
+      run.failures = 0
     }
+
+    return null
   }
 
   #recordFailure(error: unknown): void {
@@ -146,14 +213,17 @@ export class FileLogConsumer implements CommandLogConsumer {
     this.#stop.abort()
   }
 
-  async #revoke(handler: PartitionHandler, assigned: number[]): Promise<void> {
-    for (const partition of assigned) {
-      try {
-        await handler.revoked(partition)
-      } catch (error) {
-        this.#logger.error({ err: error, partition }, 'revoking the partition failed')
-        this.#failure ??= error
-      }
+  /** Calls `revoked` when the partition is assigned. Returns the error of a failed call, after logging it. */
+  async #revoke(handler: PartitionHandler, run: PartitionRun): Promise<unknown> {
+    if (!run.assigned) return undefined
+    run.assigned = false
+
+    try {
+      await handler.revoked(run.partition)
+      return undefined
+    } catch (error) {
+      this.#logger.error({ err: error, partition: run.partition }, 'revoking the partition failed')
+      return error ?? new Error(`revoked(${run.partition}) rejected without a reason`)
     }
   }
 
@@ -188,4 +258,10 @@ export class FileLogConsumer implements CommandLogConsumer {
     this.#stop.abort()
     await this.#stopped
   }
+}
+
+/** Backoff before the n-th consecutive retry (n ≥ 1), with jitter between half and all of it, in ms. */
+function retryDelayMs(failures: number): number {
+  const capMs = Math.min(RETRY_MAX_DELAY_MS, RETRY_BASE_DELAY_MS * 2 ** Math.min(failures - 1, 16))
+  return Math.round(capMs * (0.5 + Math.random() / 2))
 }

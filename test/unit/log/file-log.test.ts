@@ -384,27 +384,6 @@ describe('file log consumer', { timeout: TEST_TIMEOUT_MS }, () => {
     await again.close()
   })
 
-  test('handler error stops run', async () => {
-    const log = openLog({ partitions: 1 })
-    await log.producer().append('BTC-USD', value('x'))
-
-    const revoked: number[] = []
-    const consumer = log.consumer('engine')
-    const run = consumer.run({
-      assigned: async () => 0n,
-      records: async () => {
-        throw new Error('store unavailable')
-      },
-      revoked: async (partition) => {
-        revoked.push(partition)
-      },
-    })
-
-    await assert.rejects(run, /store unavailable/)
-    assert.deepEqual(revoked, [0])
-    await consumer.close()
-  })
-
   test('invalid assigned offset rejects run', async () => {
     const log = openLog({ partitions: 1 })
     const consumer = log.consumer('engine')
