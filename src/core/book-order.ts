@@ -3,6 +3,8 @@
  * intrusive FIFO queue of its price level. Only the book mutates it.
  */
 
+const MAX_SAFE = Number.MAX_SAFE_INTEGER
+
 import type { PriceLevel } from './price-level.ts'
 import type {
   Order,
@@ -26,7 +28,13 @@ export class BookOrder implements Order {
   filledLots: number
   remainingLots: number
   cancelledLots: number
-  notional: bigint
+  /**
+   * The notional is notionalCarry + notionalSafe. Fills add to the number
+   * while the sum stays a safe integer, so most orders never allocate a
+   * bigint, and move it into the bigint carry when it would not.
+   */
+  notionalSafe: number
+  notionalCarry: bigint
   status: OrderStatus
   reason: OrderReason | null
   timestampMs: number
@@ -38,6 +46,13 @@ export class BookOrder implements Order {
   prev: BookOrder | null
   next: BookOrder | null
   level: PriceLevel | null
+  /**
+   * True while the id is in the book's window of remembered ids. The book
+   * drops a non-resting order from its id table once this is false.
+   */
+  remembered: boolean
+  /** hashOrderId(id), set by the book when the order enters its id table. */
+  idHash: number
 
   constructor(
     id: string,
@@ -62,7 +77,8 @@ export class BookOrder implements Order {
     this.filledLots = 0
     this.remainingLots = quantityLots
     this.cancelledLots = 0
-    this.notional = 0n
+    this.notionalSafe = 0
+    this.notionalCarry = 0n
     this.status = 'open'
     this.reason = null
     this.timestampMs = timestampMs
@@ -72,6 +88,34 @@ export class BookOrder implements Order {
     this.prev = null
     this.next = null
     this.level = null
+    this.remembered = false
+    this.idHash = 0
+  }
+
+  get notional(): bigint {
+    if (this.notionalCarry === 0n) {
+      return BigInt(this.notionalSafe)
+    }
+    return this.notionalCarry + BigInt(this.notionalSafe)
+  }
+
+  set notional(value: bigint) {
+    this.notionalCarry = value
+    this.notionalSafe = 0
+  }
+
+  /** Adds priceTicks × lots to the notional, exactly. */
+  addNotional(priceTicks: number, lots: number): void {
+    // A product or sum of safe integers rounds to at most MAX_SAFE exactly
+    // when its true value is at most MAX_SAFE, so both tests are exact.
+    const product = priceTicks * lots
+    const sum = this.notionalSafe + product
+    if (product <= MAX_SAFE && sum <= MAX_SAFE) {
+      this.notionalSafe = sum
+      return
+    }
+    this.notionalCarry += BigInt(this.notionalSafe) + BigInt(priceTicks) * BigInt(lots)
+    this.notionalSafe = 0
   }
 
   /** Keeps JSON.stringify away from the bigint and the circular queue links. */

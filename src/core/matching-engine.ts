@@ -42,11 +42,14 @@ const UNKNOWN_ORDER_RESULT: CommandResult = Object.freeze({
 export class MatchingEngine {
   readonly #books: Map<string, OrderBook>
   readonly #options: MatchingEngineOptions
+  /** The book of the last command, which a run of commands on one symbol finds without a map lookup. */
+  #recentBook: OrderBook | null
   #lastSeq: number
 
   constructor(options: MatchingEngineOptions = {}) {
     this.#books = new Map()
     this.#options = { ...options }
+    this.#recentBook = null
     this.#lastSeq = -1
     seenIdCapacityOf(this.#options)
   }
@@ -102,10 +105,11 @@ export class MatchingEngine {
       return STALE_RESULT
     }
 
-    let book = this.#books.get(symbol)
+    let book = this.#bookOf(symbol)
     if (book === undefined) {
       book = new OrderBook(symbol, this.#options)
       this.#books.set(symbol, book)
+      this.#recentBook = book
     }
     return book.submit(seq, order)
   }
@@ -115,7 +119,7 @@ export class MatchingEngine {
       return STALE_RESULT
     }
 
-    const book = this.#books.get(symbol)
+    const book = this.#bookOf(symbol)
     if (book === undefined) {
       return UNKNOWN_ORDER_RESULT
     }
@@ -133,7 +137,7 @@ export class MatchingEngine {
       return STALE_RESULT
     }
 
-    const book = this.#books.get(symbol)
+    const book = this.#bookOf(symbol)
     if (book === undefined) {
       return UNKNOWN_ORDER_RESULT
     }
@@ -208,6 +212,18 @@ export class MatchingEngine {
       violations.push(...checkBookInvariants(book))
     }
     return violations
+  }
+
+  #bookOf(symbol: string): OrderBook | undefined {
+    const recent = this.#recentBook
+    if (recent !== null && recent.symbol === symbol) {
+      return recent
+    }
+    const book = this.#books.get(symbol)
+    if (book !== undefined) {
+      this.#recentBook = book
+    }
+    return book
   }
 
   #advance(seq: number): boolean {

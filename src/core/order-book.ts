@@ -8,10 +8,13 @@
  * non-negative safe integer.
  */
 
+import { BookFill } from './book-fill.ts'
 import { BookOrder } from './book-order.ts'
 import { BookSide } from './book-side.ts'
+import { hashOrderId, OrderIdTable } from './order-id-table.ts'
 import type { PriceLevel } from './price-level.ts'
 import {
+  DEFAULT_SEEN_ID_CAPACITY,
   EMPTY_FILLS,
   type CommandResult,
   type Depth,
@@ -33,18 +36,43 @@ const STALE_RESULT: CommandResult = Object.freeze({
   fills: EMPTY_FILLS,
 })
 
+const UNKNOWN_ORDER_RESULT: CommandResult = Object.freeze({
+  code: 'unknown_order',
+  order: null,
+  fills: EMPTY_FILLS,
+})
+
+const ORDER_NOT_ACTIVE_RESULT: CommandResult = Object.freeze({
+  code: 'order_not_active',
+  order: null,
+  fills: EMPTY_FILLS,
+})
+
 export interface OrderBookOptions {
   /**
-   * Number of order ids remembered for duplicate detection, unlimited by
-   * default. Then memory grows by one Set entry per submitted order for the
-   * book's lifetime (an estimated 100 bytes for a UUID), and snapshots grow
-   * with it. With a finite capacity the oldest ids are forgotten first. A
-   * forgotten id can be submitted again, and a cancel or modify of it returns
-   * 'unknown_order' instead of 'order_not_active'. Resting orders are always
-   * detected as duplicates.
+   * Number of the most recent order ids remembered for duplicate detection,
+   * DEFAULT_SEEN_ID_CAPACITY by default, or Infinity. The oldest ids are
+   * forgotten first. A cancel or modify of a forgotten id that no longer
+   * rests returns 'unknown_order' instead of 'order_not_active'. Resting
+   * orders are always detected as duplicates. With Infinity the memory grows
+   * by one remembered id and its table slots per submit (an estimated 150 bytes for a
+   * UUID) for the book's lifetime, and snapshots grow with it.
+   *
+   * NOTE: a submit that reuses the id of a forgotten order that no longer
+   * rests is accepted as a new order.
    */
   seenIdCapacity?: number
 }
+
+/**
+ * The id table's value for a remembered id whose order does not rest. Sharing
+ * one object lets the book drop each order once it stops resting, so most
+ * orders die young instead of being copied by the garbage collector. It
+ * never rests, and no result returns it.
+ */
+const NOT_RESTING = new BookOrder('', '', '', 'buy', 'limit', 'GTC', null, 0, 0, 0)
+NOT_RESTING.remainingLots = 0
+NOT_RESTING.status = 'cancelled'
 
 /** Resting state handed to OrderBook.restore, already validated by the caller. */
 export interface RestoredBookState {
@@ -58,7 +86,7 @@ export interface RestoredBookState {
 
 /** Returns the validated seen-id capacity. Throws RangeError for an invalid one. */
 export function seenIdCapacityOf(options: OrderBookOptions): number {
-  const capacity = options.seenIdCapacity ?? Number.POSITIVE_INFINITY
+  const capacity = options.seenIdCapacity ?? DEFAULT_SEEN_ID_CAPACITY
   if (!(capacity === Number.POSITIVE_INFINITY || isPositiveSafeInteger(capacity))) {
     throw new RangeError(`seenIdCapacity must be a positive integer or Infinity, got ${capacity}`)
   }
@@ -84,13 +112,19 @@ export class OrderBook implements OrderBookApi {
   readonly symbol: string
   readonly #bids: BookSide
   readonly #asks: BookSide
-  /** Resting orders only. An order leaves the map when it stops resting. */
-  readonly #orders: Map<string, BookOrder>
-  /** Every submitted id with a valid form, oldest first. */
-  readonly #seenIds: Set<string>
+  /**
+   * Every resting order by id, and NOT_RESTING for every other remembered
+   * id, so that one lookup serves duplicate detection, cancels and modifies.
+   */
+  readonly #ordersById: OrderIdTable<BookOrder>
   readonly #seenIdCapacity: number
-  /** With a finite capacity: the remembered ids, the oldest at #seenRingNext once full. */
+  /**
+   * The remembered ids in submit order: oldest first until the ring is
+   * full, then oldest at #seenRingNext.
+   */
   readonly #seenRing: string[]
+  /** hashOrderId of each id in #seenRing, at the same index. */
+  readonly #seenRingHashes: number[]
   #seenRingNext: number
   #lastSeq: number
 
@@ -98,10 +132,10 @@ export class OrderBook implements OrderBookApi {
     this.symbol = symbol
     this.#bids = new BookSide('buy')
     this.#asks = new BookSide('sell')
-    this.#orders = new Map()
-    this.#seenIds = new Set()
+    this.#ordersById = new OrderIdTable()
     this.#seenIdCapacity = seenIdCapacityOf(options)
     this.#seenRing = []
+    this.#seenRingHashes = []
     this.#seenRingNext = 0
     this.#lastSeq = -1
   }
@@ -109,18 +143,29 @@ export class OrderBook implements OrderBookApi {
   /** Builds a book from restored state. The caller then checks its invariants. */
   static restore(state: RestoredBookState, options: OrderBookOptions = {}): OrderBook {
     const book = new OrderBook(state.symbol, options)
+    const ordersById = book.#ordersById
     book.#lastSeq = state.lastSeq
-    for (const id of state.seenIds) {
-      if (!book.#rememberIfNew(id)) {
-        throw new Error(`order id ${id} appears twice in the remembered ids of ${state.symbol}`)
-      }
-    }
     for (const order of state.orders) {
-      if (book.#orders.has(order.id)) {
+      order.idHash = hashOrderId(order.id)
+      if (ordersById.has(order.id, order.idHash)) {
         throw new Error(`order ${order.id} appears twice in the restored state of ${state.symbol}`)
       }
       book.#sideOf(order.side).getOrCreate(order.priceTicks as number).append(order)
-      book.#orders.set(order.id, order)
+      ordersById.set(order.id, order.idHash, order)
+    }
+
+    for (const id of state.seenIds) {
+      const idHash = hashOrderId(id)
+      const order = ordersById.get(id, idHash)
+      if (order === NOT_RESTING || order?.remembered === true) {
+        throw new Error(`order id ${id} appears twice in the remembered ids of ${state.symbol}`)
+      }
+      book.#remember(id, idHash)
+      if (order === undefined) {
+        ordersById.set(id, idHash, NOT_RESTING)
+      } else {
+        order.remembered = true
+      }
     }
     return book
   }
@@ -153,33 +198,24 @@ export class OrderBook implements OrderBookApi {
     if (typeof input.id !== 'string' || input.id === '') {
       return this.#reject(order, 'invalid_order')
     }
-    if (!this.#rememberIfNew(input.id)) {
+    const ordersById = this.#ordersById
+    const idHash = hashOrderId(input.id)
+    if (ordersById.has(input.id, idHash)) {
       return this.#reject(order, 'duplicate_order_id')
     }
 
-    if (!isValidNewOrderShape(input)) {
-      return this.#reject(order, 'invalid_order')
-    }
-    const isMarket = input.type === 'market'
-    if (isMarket ? input.priceTicks !== null : priceTicks === null) {
-      return this.#reject(order, 'invalid_price')
-    }
-    if (quantityLots === 0) {
-      return this.#reject(order, 'invalid_quantity')
-    }
-
-    // Only a GTC limit order can rest. A level at its own price means it
-    // cannot cross (the book is never crossed), so the whole quantity would
-    // join that level and the check is exact.
-    const restsRemainder = !isMarket && input.timeInForce === 'GTC'
-    if (restsRemainder) {
-      const ownLevel = this.#sideOf(input.side).get(priceTicks as number)
-      if (ownLevel !== undefined && ownLevel.totalLots > MAX_SAFE - quantityLots) {
-        return this.#reject(order, 'level_overflow')
-      }
+    // From here on the id is used up, whatever the outcome.
+    this.#remember(input.id, idHash)
+    order.remembered = true
+    order.idHash = idHash
+    const code = this.#validateNewOrder(input, priceTicks, quantityLots)
+    if (code !== null) {
+      ordersById.set(input.id, idHash, NOT_RESTING)
+      return this.#reject(order, code)
     }
 
     if (input.timeInForce === 'FOK' && !this.#canFillCompletely(order)) {
+      ordersById.set(input.id, idHash, NOT_RESTING)
       order.cancelledLots = order.remainingLots
       order.remainingLots = 0
       order.status = 'cancelled'
@@ -189,10 +225,16 @@ export class OrderBook implements OrderBookApi {
 
     const fills = this.#match(order, seq, input.timestampMs)
 
+    const isMarket = input.type === 'market'
+    if (order.remainingLots > 0 && !isMarket && input.timeInForce === 'GTC') {
+      ordersById.set(input.id, idHash, order)
+      this.#rest(order)
+      return { code: 'ok', order, fills }
+    }
+
+    ordersById.set(input.id, idHash, NOT_RESTING)
     if (order.remainingLots === 0) {
       order.status = 'filled'
-    } else if (restsRemainder) {
-      this.#rest(order)
     } else {
       order.cancelledLots += order.remainingLots
       order.remainingLots = 0
@@ -211,15 +253,19 @@ export class OrderBook implements OrderBookApi {
       return STALE_RESULT
     }
 
-    const order = this.#orders.get(orderId)
+    const order = this.#ordersById.get(orderId, hashOrderId(orderId))
     if (order === undefined) {
-      return this.#notResting(orderId)
+      return UNKNOWN_ORDER_RESULT
+    }
+    if (order.level === null) {
+      return ORDER_NOT_ACTIVE_RESULT
     }
     if (!Number.isSafeInteger(timestampMs)) {
       return { code: 'invalid_order', order, fills: EMPTY_FILLS }
     }
 
     this.#unrest(order)
+    this.#retire(order)
     order.cancelledLots += order.remainingLots
     order.remainingLots = 0
     order.status = 'cancelled'
@@ -241,9 +287,12 @@ export class OrderBook implements OrderBookApi {
       return STALE_RESULT
     }
 
-    const order = this.#orders.get(orderId)
+    const order = this.#ordersById.get(orderId, hashOrderId(orderId))
     if (order === undefined) {
-      return this.#notResting(orderId)
+      return UNKNOWN_ORDER_RESULT
+    }
+    if (order.level === null) {
+      return ORDER_NOT_ACTIVE_RESULT
     }
     const code = this.#validateChange(order, change, timestampMs)
     if (code !== null) {
@@ -302,6 +351,7 @@ export class OrderBook implements OrderBookApi {
     const fills = this.#match(order, seq, timestampMs)
     if (order.remainingLots === 0) {
       order.status = 'filled'
+      this.#retire(order)
     } else {
       this.#rest(order)
     }
@@ -335,11 +385,19 @@ export class OrderBook implements OrderBookApi {
   }
 
   getOrder(orderId: string): Order | null {
-    return this.#orders.get(orderId) ?? null
+    const order = this.#ordersById.get(orderId, hashOrderId(orderId))
+    return order !== undefined && order.level !== null ? order : null
   }
 
+  /** Number of resting orders, counted over the levels in O(levels). */
   get restingOrderCount(): number {
-    return this.#orders.size
+    let count = 0
+    for (const side of [this.#bids, this.#asks]) {
+      for (const level of side.levels) {
+        count += level.orderCount
+      }
+    }
+    return count
   }
 
   /** Returns one side's levels for snapshots, hashing and invariant checks. Callers must not mutate them. */
@@ -347,14 +405,29 @@ export class OrderBook implements OrderBookApi {
     return this.#sideOf(side)
   }
 
-  /** Resting orders by id, for invariant checks. Callers must not mutate the map. */
-  get ordersById(): ReadonlyMap<string, Order> {
-    return this.#orders
+  /**
+   * Returns the id table's value for an id, for invariant checks: the
+   * resting order, a shared placeholder that does not rest for another
+   * remembered id, or undefined. Callers must not mutate it.
+   */
+  idTableValue(orderId: string): BookOrder | undefined {
+    return this.#ordersById.get(orderId, hashOrderId(orderId))
   }
 
-  /** Remembered order ids, oldest first. Callers must not mutate the set. */
-  get seenIds(): ReadonlySet<string> {
-    return this.#seenIds
+  /** Returns the id table's [id, value] pairs, for invariant checks. */
+  idTableEntries(): Iterable<[string, BookOrder]> {
+    return this.#ordersById.entries()
+  }
+
+  /** Number of remembered order ids. */
+  get seenIdCount(): number {
+    return this.#seenRing.length
+  }
+
+  /** Returns the remembered order ids, oldest first. */
+  seenIds(): string[] {
+    const ring = this.#seenRing
+    return [...ring.slice(this.#seenRingNext), ...ring.slice(0, this.#seenRingNext)]
   }
 
   #advance(seq: number): boolean {
@@ -373,40 +446,65 @@ export class OrderBook implements OrderBookApi {
   }
 
   /**
-   * Remembers an id and returns true, or returns false for an id already
-   * remembered or resting. With a finite capacity the oldest id is forgotten
-   * once the capacity is exceeded.
+   * Adds an id that is not in the id table to the remembered ids. The caller
+   * then files it in the table. With a finite capacity the oldest id is
+   * forgotten once the capacity is exceeded: it leaves the table unless its
+   * order still rests.
    */
-  #rememberIfNew(orderId: string): boolean {
-    const bounded = this.#seenIdCapacity !== Number.POSITIVE_INFINITY
-
-    // The capacity may have forgotten the id of an order that still rests.
-    if (bounded && this.#orders.has(orderId)) {
-      return false
+  #remember(orderId: string, idHash: number): void {
+    const ring = this.#seenRing
+    if (ring.length < this.#seenIdCapacity) {
+      ring.push(orderId)
+      this.#seenRingHashes.push(idHash)
+      return
     }
 
-    // One Set probe both tests and inserts. The Set is the book's largest
-    // table, and its operations dominated submit cost in local profiles.
-    const seenIds = this.#seenIds
-    const sizeBefore = seenIds.size
-    seenIds.add(orderId)
-    if (seenIds.size === sizeBefore) {
-      return false
+    // The ring finds the oldest id in O(1).
+    const next = this.#seenRingNext
+    const oldestId = ring[next]
+    const oldestHash = this.#seenRingHashes[next]
+    ring[next] = orderId
+    this.#seenRingHashes[next] = idHash
+    this.#seenRingNext = next + 1 === ring.length ? 0 : next + 1
+    const oldest = this.#ordersById.get(oldestId, oldestHash) as BookOrder
+    if (oldest.level === null) {
+      this.#ordersById.delete(oldestId, oldestHash)
+    } else {
+      oldest.remembered = false
+    }
+  }
+
+  /** Files an order that has stopped resting as NOT_RESTING, or drops it when its id is forgotten. */
+  #retire(order: BookOrder): void {
+    if (order.remembered) {
+      this.#ordersById.set(order.id, order.idHash, NOT_RESTING)
+    } else {
+      this.#ordersById.delete(order.id, order.idHash)
+    }
+  }
+
+  /** Returns the code for a new order with an invalid field, or null. */
+  #validateNewOrder(input: NewOrder, priceTicks: number | null, quantityLots: number): RejectionCode | null {
+    if (!isValidNewOrderShape(input)) {
+      return 'invalid_order'
+    }
+    if (input.type === 'market' ? input.priceTicks !== null : priceTicks === null) {
+      return 'invalid_price'
+    }
+    if (quantityLots === 0) {
+      return 'invalid_quantity'
     }
 
-    if (bounded) {
-      // A ring of the remembered ids in insertion order finds the oldest in
-      // O(1). Iterating the Set from its start would skip every deleted entry.
-      const ring = this.#seenRing
-      if (ring.length < this.#seenIdCapacity) {
-        ring.push(orderId)
-      } else {
-        seenIds.delete(ring[this.#seenRingNext])
-        ring[this.#seenRingNext] = orderId
-        this.#seenRingNext = (this.#seenRingNext + 1) % ring.length
+    // Only a GTC limit order can rest. A level at its own price means it
+    // cannot cross (the book is never crossed), so the whole quantity would
+    // join that level and the check is exact.
+    if (input.type === 'limit' && input.timeInForce === 'GTC') {
+      const ownLevel = this.#sideOf(input.side).get(priceTicks as number)
+      if (ownLevel !== undefined && ownLevel.totalLots > MAX_SAFE - quantityLots) {
+        return 'level_overflow'
       }
     }
-    return true
+    return null
   }
 
   #reject(order: BookOrder, code: RejectionCode): CommandResult {
@@ -415,11 +513,6 @@ export class OrderBook implements OrderBookApi {
     order.status = 'rejected'
     order.reason = code
     return { code, order, fills: EMPTY_FILLS }
-  }
-
-  #notResting(orderId: string): CommandResult {
-    const code = this.#seenIds.has(orderId) ? 'order_not_active' : 'unknown_order'
-    return { code, order: null, fills: EMPTY_FILLS }
   }
 
   #validateChange(order: BookOrder, change: OrderChange, timestampMs: number): RejectionCode | null {
@@ -447,18 +540,20 @@ export class OrderBook implements OrderBookApi {
   /** Appends the order to its level and marks it open or partially filled. */
   #rest(order: BookOrder): void {
     this.#sideOf(order.side).getOrCreate(order.priceTicks as number).append(order)
-    this.#orders.set(order.id, order)
     order.status = order.filledLots > 0 ? 'partially_filled' : 'open'
   }
 
-  /** Takes a resting order off its level, and the level off the book once empty. */
+  /**
+   * Takes a resting order off its level, and the level off the book once
+   * empty. The order stays in the id table, so the caller retires it unless
+   * it rests again.
+   */
   #unrest(order: BookOrder): void {
     const level = order.level as PriceLevel
     level.remove(order)
     if (level.orderCount === 0) {
       this.#sideOf(order.side).removeLevel(level)
     }
-    this.#orders.delete(order.id)
   }
 
   /**
@@ -511,22 +606,21 @@ export class OrderBook implements OrderBookApi {
       while (maker !== null && taker.remainingLots > 0) {
         const next: BookOrder | null = maker.next
         const lots = maker.remainingLots < taker.remainingLots ? maker.remainingLots : taker.remainingLots
-        const notional = BigInt(priceTicks) * BigInt(lots)
 
         maker.filledLots += lots
         maker.remainingLots -= lots
-        maker.notional += notional
+        maker.addNotional(priceTicks, lots)
         maker.updatedSeq = seq
         maker.updatedMs = timestampMs
         level.totalLots -= lots
         taker.filledLots += lots
         taker.remainingLots -= lots
-        taker.notional += notional
+        taker.addNotional(priceTicks, lots)
 
         if (maker.remainingLots === 0) {
           maker.status = 'filled'
           level.remove(maker)
-          this.#orders.delete(maker.id)
+          this.#retire(maker)
         } else {
           maker.status = 'partially_filled'
         }
@@ -534,20 +628,7 @@ export class OrderBook implements OrderBookApi {
         if (fills === null) {
           fills = []
         }
-        fills.push({
-          tradeId: `${this.symbol}:${seq}:${fills.length + 1}`,
-          symbol: this.symbol,
-          priceTicks,
-          quantityLots: lots,
-          makerOrderId: maker.id,
-          takerOrderId: taker.id,
-          makerClientId: maker.clientId,
-          takerClientId: taker.clientId,
-          takerSide: taker.side,
-          timestampMs,
-          seq,
-          maker,
-        })
+        fills.push(new BookFill(this.symbol, seq, fills.length + 1, priceTicks, lots, maker, taker, timestampMs))
         maker = next
       }
 

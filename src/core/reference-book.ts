@@ -8,6 +8,7 @@
  */
 
 import {
+  DEFAULT_SEEN_ID_CAPACITY,
   EMPTY_FILLS,
   type CommandResult,
   type Depth,
@@ -42,7 +43,7 @@ export class ReferenceBook implements OrderBookApi {
 
   constructor(symbol: string, options: { seenIdCapacity?: number } = {}) {
     this.symbol = symbol
-    this.#seenIdCapacity = options.seenIdCapacity ?? Number.POSITIVE_INFINITY
+    this.#seenIdCapacity = options.seenIdCapacity ?? DEFAULT_SEEN_ID_CAPACITY
   }
 
   submit(seq: number, input: NewOrder): CommandResult {

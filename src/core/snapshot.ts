@@ -46,7 +46,7 @@ export function snapshotBook(book: OrderBook): BookSnapshot {
   return {
     symbol: book.symbol,
     lastSeq: book.lastSeq,
-    seenIds: [...book.seenIds],
+    seenIds: book.seenIds(),
     orders,
   }
 }

@@ -84,7 +84,7 @@ function hashSide(hash: Fnv1a64, book: OrderBook, side: Side): void {
 export function hashBook(hash: Fnv1a64, book: OrderBook): void {
   hash.updateField(book.symbol)
   hash.updateField(String(book.lastSeq))
-  hash.updateField(String(book.seenIds.size))
+  hash.updateField(String(book.seenIdCount))
   hashSide(hash, book, 'buy')
   hashSide(hash, book, 'sell')
 }

@@ -171,3 +171,6 @@ export interface OrderBookApi {
 }
 
 export const EMPTY_FILLS: readonly Fill[] = Object.freeze([])
+
+/** Number of order ids a book remembers for duplicate detection unless told otherwise. */
+export const DEFAULT_SEEN_ID_CAPACITY = 100_000

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 
+import { OrderBook } from '../../../src/core/order-book.ts'
+import { DEFAULT_SEEN_ID_CAPACITY } from '../../../src/core/types.ts'
 import { cancel, gtcOrder, IMPLEMENTATIONS, limit, market, rawSubmit } from './fixtures.ts'
 import { ruleTable } from './rule-table.ts'
 
 const MAX = Number.MAX_SAFE_INTEGER
 
-// Duplicate ids: resting, or seen earlier in the book's lifetime.
+// Duplicate ids: resting, or among the ids the book remembers.
 ruleTable([
   {
     name: 'duplicate of resting order',
@@ -209,4 +211,20 @@ test('bounded seen ids forget oldest', async (t) => {
       assert.equal(book.getOrder('b')?.priceTicks, 100)
     })
   }
+})
+
+test('default window forgets old ids', () => {
+  const book = new OrderBook('T')
+  let seq = 0
+  for (let i = 0; i <= DEFAULT_SEEN_ID_CAPACITY; i++) {
+    book.submit(++seq, gtcOrder(`o${i}`, 'buy', 100, 1))
+    book.cancel(++seq, `o${i}`, 1)
+  }
+
+  // o0 fell out of the window when o100000 was submitted, o1 did not.
+  assert.equal(book.cancel(++seq, 'o1', 1).code, 'order_not_active')
+  assert.equal(book.submit(++seq, gtcOrder('o1', 'buy', 100, 1)).code, 'duplicate_order_id')
+  assert.equal(book.cancel(++seq, 'o0', 1).code, 'unknown_order')
+  assert.equal(book.submit(++seq, gtcOrder('o0', 'buy', 100, 1)).code, 'ok')
+  assert.equal(book.seenIdCount, DEFAULT_SEEN_ID_CAPACITY)
 })
