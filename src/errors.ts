@@ -18,8 +18,11 @@
  * - `order_not_found` (404): no order has the requested id.
  * - `order_not_active` (409): the order is filled, cancelled or rejected, so
  *   it can no longer be cancelled; `status` has the order's status.
+ * - `duplicate_client_order_id` (409): the client already sent an order with
+ *   this clientOrderId; `id` and `status` describe that order.
  * - `log_unavailable` (503, retryable): the command log did not acknowledge
- *   the command in time, so the command was not accepted.
+ *   the command in time. The command may still reach the log, so a retry of
+ *   a new order should carry the same clientOrderId.
  * - `store_unavailable` (503, retryable): a read from the store failed or
  *   timed out.
  * - `internal_error` (500): an unexpected failure. The client sees only the
@@ -34,6 +37,7 @@ export type ErrorCode =
   | 'route_not_found'
   | 'order_not_found'
   | 'order_not_active'
+  | 'duplicate_client_order_id'
   | 'log_unavailable'
   | 'store_unavailable'
   | 'internal_error'
@@ -52,6 +56,7 @@ const ERROR_KINDS: Record<ErrorCode, ErrorKind> = {
   route_not_found: { statusCode: 404, retryable: false },
   order_not_found: { statusCode: 404, retryable: false },
   order_not_active: { statusCode: 409, retryable: false },
+  duplicate_client_order_id: { statusCode: 409, retryable: false },
   log_unavailable: { statusCode: 503, retryable: true },
   store_unavailable: { statusCode: 503, retryable: true },
   internal_error: { statusCode: 500, retryable: false },

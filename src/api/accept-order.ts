@@ -3,13 +3,14 @@
  * command and append it durably.
  */
 
-import { randomUUID } from 'node:crypto'
-
 import type { FastifyRequest } from 'fastify'
 
 import { COMMAND_VERSION, type NewOrderCommand } from '../log/commands.ts'
 import type { OrderRecord } from '../store/types.ts'
+import { AppError } from '../errors.ts'
 import { appendCommand } from './append-command.ts'
+import { findOrder } from './find-order.ts'
+import { orderIdFor } from './order-ids.ts'
 import type { ApiDependencies } from './types.ts'
 
 /** A validated order, before it has an id and a timestamp. */
@@ -29,10 +30,24 @@ export async function acceptOrder(
   input: OrderInput,
   request: FastifyRequest,
 ): Promise<OrderRecord> {
+  const id = orderIdFor(input.clientId, input.clientOrderId)
+  if (input.clientOrderId !== undefined) {
+    // The engine also rejects a repeated id, which covers two such requests
+    // racing past this check; this check returns the earlier order to the client.
+    const existing = await findOrder(deps, id)
+    if (existing !== null) {
+      throw new AppError(
+        'duplicate_client_order_id',
+        `client ${input.clientId} already sent clientOrderId ${input.clientOrderId}: order ${existing.id} is ${existing.status}`,
+        { fields: { id: existing.id, status: existing.status } },
+      )
+    }
+  }
+
   const command: NewOrderCommand = {
     v: COMMAND_VERSION,
     kind: 'new',
-    id: randomUUID(),
+    id,
     ...input,
     timestamp: new Date().toISOString(),
   }

@@ -16,8 +16,9 @@ import type { ApiDependencies } from './types.ts'
  * lands on one partition in order. Throws AppError `log_unavailable` (503)
  * when the append rejects or takes longer than KAFKA_REQUEST_TIMEOUT_MS.
  */
-// NOTE: after a timeout the append may still complete, so a client that
-// retries can create the order twice. TODO: deduplicate on (clientId, clientOrderId).
+// NOTE: after a timeout the append may still complete. A new order that
+// carries a clientOrderId gets an id derived from it, so its retry is
+// recognised as a duplicate; one without a clientOrderId cannot be.
 export async function appendCommand(
   deps: ApiDependencies,
   command: Command,
@@ -39,7 +40,8 @@ export async function appendCommand(
     )
     throw new AppError(
       'log_unavailable',
-      'the command log did not acknowledge the command, so it was not accepted; retry after Retry-After seconds',
+      'the command log did not acknowledge the command in time; it may still be applied, so retry after ' +
+        'Retry-After seconds with the same clientOrderId, or check GET /orders before sending it again',
       { cause: error },
     )
   }

@@ -27,8 +27,13 @@ export async function modifyRoutes(app: FastifyInstance, deps: ApiDependencies):
       if (order === null) {
         throw new AppError('order_not_found', `no order has id ${request.params.id}`)
       }
-      if (!MODIFIABLE.has(order.status) || order.type !== 'limit') {
-        throw new AppError('order_not_active', `order ${order.id} is a ${order.status} ${order.type} order and cannot be modified`, {
+      if (!MODIFIABLE.has(order.status)) {
+        throw new AppError('order_not_active', `order ${order.id} is ${order.status} and can no longer be modified`, {
+          fields: { status: order.status },
+        })
+      }
+      if (order.type !== 'limit') {
+        throw new AppError('order_not_active', `order ${order.id} is a market order, which never rests; only limit orders can be modified`, {
           fields: { status: order.status },
         })
       }

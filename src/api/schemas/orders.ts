@@ -132,14 +132,26 @@ const orderNotActiveSchema = {
   },
 } as const
 
+const duplicateOrderSchema = {
+  ...errorResponseSchema,
+  properties: {
+    ...errorResponseSchema.properties,
+    id: { type: 'string', description: 'Id of the order first sent with this clientOrderId.' },
+    status: { type: 'string', enum: ORDER_STATUSES, description: 'Status of that order.' },
+  },
+} as const
+
 export const submitOrderSchema = {
   tags: ['orders'],
   summary: 'Submit an order',
-  description: 'Returns 202 once the command log has the order durably; the engine matches it afterwards.',
+  description: 'Returns 202 once the command log has the order durably; the engine matches it afterwards. ' +
+    'An order with a clientOrderId gets an id derived from the client id and the clientOrderId, so a ' +
+    'retry after a 503 cannot create a second order: it gets 409 naming the first one.',
   body: newOrderBodySchema,
   response: {
     202: orderRecordSchema,
     400: errorResponseSchema,
+    409: duplicateOrderSchema,
     503: errorResponseSchema,
   },
 } as const

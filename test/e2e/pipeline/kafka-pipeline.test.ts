@@ -218,6 +218,26 @@ describe('pipeline through Kafka and dynalite', () => {
     assert.equal(page2.body.nextCursor, undefined)
   })
 
+  test('a repeated clientOrderId never creates a second order', async () => {
+    const order = { clientId: 'retry', clientOrderId: 'ord-1', symbol: 'DUP', side: 'buy', type: 'limit', price: '5', quantity: '1' }
+    const first = await request(url, 'POST', '/orders', order)
+    assert.equal(first.status, 202)
+
+    const retry = await request(url, 'POST', '/orders', order)
+    assert.equal(retry.status, 409)
+    assert.equal(retry.body.error, 'duplicate_client_order_id')
+    assert.equal(retry.body.id, first.body.id)
+
+    const other = await request(url, 'POST', '/orders', { ...order, clientId: 'someone-else' })
+    assert.equal(other.status, 202)
+    assert.notEqual(other.body.id, first.body.id)
+
+    await waitForOrder(url, first.body.id, settled)
+    await waitForOrder(url, other.body.id, settled)
+    const book = await request(url, 'GET', '/book/DUP')
+    assert.deepEqual(book.body.bids, [{ price: '5', quantity: '2', orders: 2 }])
+  })
+
   test('readiness reports Kafka and the store reachable', async () => {
     const ready = await request(url, 'GET', '/ready')
     assert.equal(ready.status, 200)
