@@ -1,8 +1,8 @@
 /**
  * One side of a book: its price levels in an array sorted by ascending sort
  * key, so the best level is last and taking it off is an O(1) pop. Most
- * activity happens near the best price, which is the cheap end of the array
- * for binary-search inserts and splices. A map finds a level by price in O(1).
+ * activity happens near the best price, so searches gallop from that end
+ * before they bisect, and inserts and splices there move few elements.
  */
 
 import { PriceLevel } from './price-level.ts'
@@ -12,12 +12,10 @@ export class BookSide {
   readonly side: Side
   /** Ascending by sortKey, so the best level is last. Read-only outside this class. */
   readonly levels: PriceLevel[]
-  readonly #byPrice: Map<number, PriceLevel>
 
   constructor(side: Side) {
     this.side = side
     this.levels = []
-    this.#byPrice = new Map()
   }
 
   best(): PriceLevel | null {
@@ -26,7 +24,9 @@ export class BookSide {
   }
 
   get(priceTicks: number): PriceLevel | undefined {
-    return this.#byPrice.get(priceTicks)
+    const sortKey = this.#sortKeyOf(priceTicks)
+    const level = this.levels[this.#lowerBound(sortKey)]
+    return level !== undefined && level.sortKey === sortKey ? level : undefined
   }
 
   get levelCount(): number {
@@ -34,21 +34,20 @@ export class BookSide {
   }
 
   getOrCreate(priceTicks: number): PriceLevel {
-    const existing = this.#byPrice.get(priceTicks)
-    if (existing !== undefined) {
+    const sortKey = this.#sortKeyOf(priceTicks)
+    const levels = this.levels
+    const index = this.#lowerBound(sortKey)
+    const existing = levels[index]
+    if (existing !== undefined && existing.sortKey === sortKey) {
       return existing
     }
 
-    const sortKey = this.side === 'buy' ? priceTicks : -priceTicks
     const level = new PriceLevel(priceTicks, sortKey)
-    const levels = this.levels
-    const count = levels.length
-    if (count === 0 || levels[count - 1].sortKey < sortKey) {
+    if (index === levels.length) {
       levels.push(level)
     } else {
-      levels.splice(this.#lowerBound(sortKey), 0, level)
+      levels.splice(index, 0, level)
     }
-    this.#byPrice.set(priceTicks, level)
     return level
   }
 
@@ -58,26 +57,37 @@ export class BookSide {
     const last = levels.length - 1
     if (last >= 0 && levels[last] === level) {
       levels.pop()
-    } else {
-      const index = this.#lowerBound(level.sortKey)
-      if (levels[index] !== level) {
-        throw new Error(`price level ${level.priceTicks} is not on the ${this.side} side`)
-      }
-      levels.splice(index, 1)
+      return
     }
-    this.#byPrice.delete(level.priceTicks)
+
+    const index = this.#lowerBound(level.sortKey)
+    if (levels[index] !== level) {
+      throw new Error(`price level ${level.priceTicks} is not on the ${this.side} side`)
+    }
+    levels.splice(index, 1)
   }
 
-  /** Number of levels in the price map, for the invariant check against `levels`. */
-  get mappedLevelCount(): number {
-    return this.#byPrice.size
+  #sortKeyOf(priceTicks: number): number {
+    return this.side === 'buy' ? priceTicks : -priceTicks
   }
 
-  /** First index whose level has a sort key >= `sortKey`. */
+  /** First index whose level has a sort key >= `sortKey`, or levels.length. */
   #lowerBound(sortKey: number): number {
     const levels = this.levels
-    let low = 0
+
+    // Gallop from the best end with steps 1, 2, 4, ... Invariant: every
+    // level from high on has a key >= sortKey, and the one at probe (when
+    // probe >= 0 after the loop) has a smaller key.
     let high = levels.length
+    let probe = high - 1
+    let step = 1
+    while (probe >= 0 && levels[probe].sortKey >= sortKey) {
+      high = probe
+      probe = high - step
+      step *= 2
+    }
+
+    let low = probe < 0 ? 0 : probe + 1
     while (low < high) {
       const middle = (low + high) >>> 1
       if (levels[middle].sortKey < sortKey) {

@@ -15,7 +15,7 @@
  */
 
 const EMPTY = 0
-const MIN_CAPACITY = 16
+const MIN_CAPACITY = 256
 
 /** Returns the table hash of an order id: never 0, which marks an empty slot. */
 export function hashOrderId(id: string): number {
@@ -36,14 +36,17 @@ export function hashOrderId(id: string): number {
 export class OrderIdTable<V> {
   /** Hash of the id in each slot, EMPTY for a free slot. Length: a power of two. */
   #hashes: Int32Array
-  /** The id of slot i at 2i and its value at 2i + 1, usually in one cache line. */
+  /**
+   * The id of slot i at 2i and its value at 2i + 1, usually in one cache
+   * line. Free slots are holes, so a new array needs no fill.
+   */
   #entries: (string | V | undefined)[]
   #mask: number
   #size: number
 
   constructor() {
     this.#hashes = new Int32Array(MIN_CAPACITY)
-    this.#entries = new Array<string | V | undefined>(2 * MIN_CAPACITY).fill(undefined)
+    this.#entries = new Array<string | V | undefined>(2 * MIN_CAPACITY)
     this.#mask = MIN_CAPACITY - 1
     this.#size = 0
   }
@@ -148,7 +151,7 @@ export class OrderIdTable<V> {
     const oldEntries = this.#entries
     const capacity = 2 * oldHashes.length
     this.#hashes = new Int32Array(capacity)
-    this.#entries = new Array<string | V | undefined>(2 * capacity).fill(undefined)
+    this.#entries = new Array<string | V | undefined>(2 * capacity)
     this.#mask = capacity - 1
 
     const hashes = this.#hashes
