@@ -9,6 +9,7 @@ import { COMMAND_VERSION, type NewOrderCommand } from '../log/commands.ts'
 import type { OrderRecord } from '../store/types.ts'
 import { AppError } from '../errors.ts'
 import { appendCommand } from './append-command.ts'
+import { canonicalDecimal } from './decimals.ts'
 import { findOrder } from './find-order.ts'
 import { orderIdFor } from './order-ids.ts'
 import type { ApiDependencies } from './types.ts'
@@ -49,6 +50,8 @@ export async function acceptOrder(
     kind: 'new',
     id,
     ...input,
+    price: input.price === null ? null : canonicalDecimal(input.price),
+    quantity: canonicalDecimal(input.quantity),
     timestamp: new Date().toISOString(),
   }
 

@@ -26,6 +26,9 @@ import { createValidatorCompiler } from './validation.ts'
 
 export type { ApiDependencies } from './types.ts'
 
+/** Bound on receiving one whole request, headers and body. */
+const REQUEST_TIMEOUT_MS = 10_000
+
 /** Returns the app ready for `listen()` or `inject()`; the caller owns its lifecycle. */
 export async function buildApp(dependencies: ApiDependencies): Promise<FastifyInstance> {
   const deps: ApiDependencies = { ...dependencies, recentOrders: dependencies.recentOrders ?? new RecentOrders() }
@@ -34,6 +37,11 @@ export async function buildApp(dependencies: ApiDependencies): Promise<FastifyIn
     // that the app is a plain FastifyInstance.
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.bodyLimitBytes,
+    // A client that stops sending mid-request gets a 408 after this bound
+    // instead of holding its socket, and close() drops every connection, so
+    // a stalled client cannot delay a graceful stop.
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    forceCloseConnections: true,
     genReqId: () => randomUUID(),
     logController: new ApiLogController(),
   })

@@ -12,6 +12,7 @@ import {
   type PriceViolation,
   type QuantityViolation,
 } from '../core/instrument.ts'
+import { formatDecimalE8, parseDecimalE8 } from '../core/decimal.ts'
 
 export type DecimalField = 'price' | 'quantity'
 
@@ -97,4 +98,14 @@ function describeViolation(
     case 'above_maximum':
       return `must be at most ${maximum} for ${instrument.symbol} ${got}`
   }
+}
+
+/**
+ * Returns a validated decimal in the canonical form every output uses
+ * ("1.10" becomes "1.1"), so the 202 and later reads agree.
+ */
+export function canonicalDecimal(text: string): string {
+  const value = parseDecimalE8(text)
+  if (typeof value !== 'bigint') throw new RangeError(`not a valid decimal: ${JSON.stringify(text)}`)
+  return formatDecimalE8(value)
 }

@@ -14,6 +14,8 @@
  * status, the step's levels are stored too.
  */
 
+import { randomUUID } from 'node:crypto'
+
 import type { Logger } from 'pino'
 
 import { formatLobsterPrice, type LobsterBookRow } from './lobster-file.ts'
@@ -69,6 +71,11 @@ export interface ReplayOptions {
   logger: Logger
   /** Called after each step, once the product has applied it; the replay waits for it. */
   onStep?: (result: StepResult) => void | Promise<void>
+  /**
+   * Prefix of every clientOrderId; a random one by default. The product
+   * rejects a repeated clientOrderId, so each run of a plan needs its own.
+   */
+  runId?: string
 }
 
 export interface CommandOutcome {
@@ -137,9 +144,11 @@ class ReplayRunner {
   readonly #orderIds = new Map<PlanRef, string>()
   readonly #seedBounds: SeedBounds
   #barriers = 0
+  #runId: string
 
   constructor(options: ReplayOptions) {
     this.#options = options
+    this.#runId = options.runId ?? randomUUID().slice(0, 8)
     this.#client = options.client
     this.#logger = options.logger
     this.#seedBounds = seedBounds(options.plan.seed)
@@ -212,7 +221,7 @@ class ReplayRunner {
 
     const orderId = await this.#client.submit({
       clientId,
-      clientOrderId: command.ref,
+      clientOrderId: `${this.#runId}:${command.ref}`,
       symbol: this.#options.symbol,
       side: command.side,
       type: 'limit',

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify'
 import { AppError, validationFailed, type ErrorDetail } from '../../errors.ts'
 import { COMMAND_VERSION, type ModifyCommand } from '../../log/commands.ts'
 import { appendCommand } from '../append-command.ts'
-import { checkDecimalField } from '../decimals.ts'
+import { canonicalDecimal, checkDecimalField } from '../decimals.ts'
 import { findOrder } from '../find-order.ts'
 import { modifyOrderSchema, type ModifyOrderBody, type OrderIdParams } from '../schemas/orders.ts'
 import type { ApiDependencies } from '../types.ts'
@@ -57,8 +57,8 @@ export async function modifyRoutes(app: FastifyInstance, deps: ApiDependencies):
         clientId: order.clientId,
         timestamp: new Date().toISOString(),
       }
-      if (request.body.price !== undefined) command.price = request.body.price
-      if (request.body.quantity !== undefined) command.quantity = request.body.quantity
+      if (request.body.price !== undefined) command.price = canonicalDecimal(request.body.price)
+      if (request.body.quantity !== undefined) command.quantity = canonicalDecimal(request.body.quantity)
       await appendCommand(deps, command, request)
 
       return reply.code(202).send({ id: order.id, status: 'modify_requested', timestamp: command.timestamp })

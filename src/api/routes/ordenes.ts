@@ -34,7 +34,7 @@ export async function ordenRoutes(app: FastifyInstance, deps: ApiDependencies): 
       tipo: body.tipo,
       activo: record.symbol,
       cantidad: record.quantity,
-      precio: body.precio,
+      precio: record.price,
       cliente_id: record.clientId,
       status: record.status,
     })

@@ -69,7 +69,7 @@ describe('API with file log and dynalite', () => {
       symbol: 'AAPL',
       side: 'buy',
       type: 'limit',
-      price: '150.10',
+      price: '150.1',
       quantity: '10',
       timeInForce: 'IOC',
       status: 'accepted',
