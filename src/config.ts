@@ -6,6 +6,10 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 
+import { SYMBOL_PATTERN } from './api/schemas/common.ts'
+import { InstrumentConfigError } from './core/instrument.ts'
+import { parseInstrumentRegistry } from './core/instrument-registry.ts'
+
 export type LogBackend = 'embedded' | 'kafka'
 export type StoreBackend = 'embedded' | 'dynamodb'
 
@@ -149,8 +153,27 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  checkInstruments(config.instruments, problems)
+
   if (problems.length > 0) throw new ConfigError(problems)
   return config
+}
+
+/** Adds a problem for each symbol the API would reject and for the first invalid instrument field. */
+function checkInstruments(instruments: Record<string, unknown>, problems: string[]): void {
+  const symbol = new RegExp(SYMBOL_PATTERN)
+  for (const key of Object.keys(instruments)) {
+    if (!symbol.test(key)) {
+      problems.push(`instrument ${JSON.stringify(key)} is not a valid symbol: use 1-16 of A-Z 0-9 . _ - starting with a letter or digit`)
+    }
+  }
+
+  try {
+    parseInstrumentRegistry(instruments)
+  } catch (error) {
+    if (!(error instanceof InstrumentConfigError)) throw error
+    problems.push(error.message)
+  }
 }
 
 class EnvReader {
