@@ -29,6 +29,16 @@ interface SnapshotBody {
   lastOffset: number
   core: unknown
   meta: Array<[string, OrderMeta]>
+  /** Tick and lot size of every symbol in the books, since prices and quantities are stored in them. */
+  instruments?: Record<string, { tickSize: string, lotSize: string }>
+}
+
+/** The configuration gives a traded symbol another tick or lot size than its snapshot was taken with. */
+export class InstrumentChangedError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'InstrumentChangedError'
+  }
 }
 
 export class PartitionEngine implements MetaSource, LevelSource {
@@ -53,6 +63,18 @@ export class PartitionEngine implements MetaSource, LevelSource {
       throw new Error(`snapshot format ${parsed.format} is not supported (expected ${SNAPSHOT_FORMAT})`)
     }
 
+    for (const [symbol, sizes] of Object.entries(parsed.instruments ?? {})) {
+      const current = instruments.get(symbol)
+      if (current.tickSize !== sizes.tickSize || current.lotSize !== sizes.lotSize) {
+        throw new InstrumentChangedError(
+          `partition ${parsed.partition}: ${symbol} has resting orders in tickSize ${sizes.tickSize} and ` +
+            `lotSize ${sizes.lotSize}, but the configuration now says tickSize ${current.tickSize} and ` +
+            `lotSize ${current.lotSize}; restore the previous INSTRUMENTS entry, since ticks and lots of a ` +
+            'traded symbol cannot change in place',
+        )
+      }
+    }
+
     const core = MatchingEngine.restore(parsed.core as Parameters<typeof MatchingEngine.restore>[0])
     return new PartitionEngine(parsed.partition, instruments, core, new Map(parsed.meta), parsed.lastOffset)
   }
@@ -73,6 +95,11 @@ export class PartitionEngine implements MetaSource, LevelSource {
       lastOffset: this.#lastOffset,
       core: this.#core.snapshot(),
       meta: [...this.#meta],
+      instruments: {},
+    }
+    for (const symbol of this.#core.symbols()) {
+      const { tickSize, lotSize } = this.#instruments.get(symbol)
+      body.instruments![symbol] = { tickSize, lotSize }
     }
     return JSON.stringify(body)
   }
