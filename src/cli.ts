@@ -42,6 +42,7 @@ async function main(): Promise<void> {
       process.exit(2)
     }
     logger.fatal({ err: error, role }, 'start failed')
+    process.stderr.write(`order-engine ${role}: start failed: ${(error as Error).message}\n`)
     process.exit(1)
   }
 

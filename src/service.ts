@@ -54,11 +54,18 @@ export async function startService(role: Role, config: Config, logger: Logger): 
     const { store, dynalite } = await openStore(config, logger)
     if (dynalite !== undefined) stops.push(() => dynalite.close())
     stops.push(() => store.close())
-    await store.ensureTables()
+    await withContext(store.ensureTables(), () =>
+      config.store === 'embedded'
+        ? `the embedded store under ${config.dataDir} failed to start`
+        : `DynamoDB at ${config.aws.endpoint ?? `region ${config.aws.region}`} is not reachable (AWS_ENDPOINT_URL, AWS_REGION)`)
 
     const log = openLog(config, logger)
     stops.push(() => log.close())
-    await log.ensure()
+    await withContext(log.ensure(), () =>
+      config.commandLog === 'embedded'
+        ? `the embedded command log under ${config.dataDir} failed to open`
+        : `Kafka at ${config.kafka.bootstrapServers.join(',')} is not reachable or topic ${config.kafka.topic} ` +
+          'cannot be created (KAFKA_BOOTSTRAP_SERVERS, KAFKA_TOPIC_ORDENES)')
 
     let engine: EngineWorker | undefined
     if (role !== 'api') {
@@ -144,4 +151,13 @@ function openLog(config: Config, logger: Logger): CommandLog {
     maxBatchRecords: config.engine.batchMaxCommands,
     logger: logger.child({ component: 'kafka' }),
   })
+}
+
+/** Prefixes a startup failure with what was being reached and which settings name it. */
+async function withContext(step: Promise<void>, context: () => string): Promise<void> {
+  try {
+    await step
+  } catch (error) {
+    throw new Error(`${context()}: ${(error as Error).message}`, { cause: error })
+  }
 }

@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import dynalite from 'dynalite'
+import { Level } from 'level'
 import type { Logger } from 'pino'
 
 export interface DynaliteOptions {
@@ -30,7 +31,10 @@ export interface DynaliteServer {
 export async function startDynalite(options: DynaliteOptions): Promise<DynaliteServer> {
   const { host, port, path, logger } = options
 
-  if (path !== undefined) await mkdir(path, { recursive: true })
+  if (path !== undefined) {
+    await mkdir(path, { recursive: true })
+    await checkNotLocked(path)
+  }
 
   const server = dynalite({ path, createTableMs: options.createTableMs })
 
@@ -70,4 +74,25 @@ export async function startDynalite(options: DynaliteOptions): Promise<DynaliteS
   }
 
   return { endpoint, port: boundPort, close }
+}
+
+/**
+ * Opens and closes the LevelDB directory once, because dynalite reports a
+ * directory locked by another process only later, as "Database is closed".
+ */
+async function checkNotLocked(path: string): Promise<void> {
+  const db = new Level(path)
+  try {
+    await db.open()
+  } catch (error) {
+    const cause = (error as { cause?: { message?: string } }).cause?.message ?? ''
+    if (cause.includes('lock')) {
+      throw new Error(
+        `the data directory ${path} is in use by another process; stop that process or set DATA_DIR to another directory`,
+        { cause: error },
+      )
+    }
+    throw error
+  }
+  await db.close()
 }
