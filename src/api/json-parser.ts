@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify'
 
 import { AppError } from '../errors.ts'
+import { findDuplicateKey } from './duplicate-keys.ts'
 
 /** Keys whose JSON numbers are replaced by their source text, at any depth. */
 const DECIMAL_KEYS = new Set(['price', 'quantity', 'precio', 'cantidad'])
@@ -25,12 +26,19 @@ interface ReviverContext {
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') return undefined
 
+  let parsed: unknown
   try {
-    return JSON.parse(text, reviveDecimals)
+    parsed = JSON.parse(text, reviveDecimals)
   } catch (error) {
     if (error instanceof AppError) throw error
     throw new AppError('invalid_json', `request body is not valid JSON: ${(error as Error).message}`)
   }
+
+  const duplicate = findDuplicateKey(text)
+  if (duplicate !== undefined) {
+    throw new AppError('invalid_json', `request body names ${JSON.stringify(duplicate)} twice; send each field once`)
+  }
+  return parsed
 }
 
 function reviveDecimals(key: string, value: unknown, context?: ReviverContext): unknown {
