@@ -103,7 +103,8 @@ export class KafkaLogProducer implements CommandLogProducer {
    * Java producers and the embedded log agree on it. Resolves once the broker
    * has acknowledged the request that carried it. Rejects with
    * KafkaLogTimeoutError when that takes more than requestTimeoutMs from this
-   * call, and with the client's error when the request fails.
+   * call, and with an error whose cause is the client's error when the
+   * request fails.
    *
    * NOTE: after a timeout or a failed request the record may still be
    * appended, because a request in flight cannot be withdrawn. A caller that
@@ -121,7 +122,7 @@ export class KafkaLogProducer implements CommandLogProducer {
       return Promise.reject(
         new Error(
           `cannot append to ${topic} partition ${partition}: the record of about ${sizeBytes} bytes ` +
-            `exceeds maxBatchBytes (${this.#maxBatchBytes}); send a smaller value`,
+            `exceeds maxBatchBytes (${this.#maxBatchBytes}). Send a smaller value or raise maxBatchBytes.`,
         ),
       )
     }
@@ -229,8 +230,11 @@ export class KafkaLogProducer implements CommandLogProducer {
         if (entry.topic === topic) baseOffsets.set(entry.partition, entry.offset)
       }
     } catch (error) {
-      // NOTE: with several brokers the client sends one request per leader,
-      // so when one fails the others' records may be appended all the same.
+      // NOTE: the records may be in the log all the same. With several
+      // brokers the client sends one request per leader and only one may have
+      // failed, and a timed-out request can still reach the broker. The
+      // client then starts over with a new producer id, so sequence numbers
+      // no longer order such a late record before the next request's.
       const partitions = [...new Set(batch.map((pending) => pending.partition))]
       this.#logger.warn(
         { err: error, topic, partitions, appends: batch.length },

@@ -5,7 +5,7 @@
  *
  * The size of each Produce request is read from the client's own
  * diagnostics channel `tracing:plt:kafka:producer:sends:start`, which
- * @platformatic/kafka 2.x publishes once per send() call.
+ * @platformatic/kafka 2.12.1 publishes once per send() call.
  */
 
 import assert from 'node:assert/strict'
