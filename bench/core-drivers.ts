@@ -17,7 +17,7 @@ import { createHash, type Hash } from 'node:crypto'
 import { OrderBook as PeerOrderBook, Side as PeerSide } from 'nodejs-order-book'
 import type { IProcessOrder, LimitOrderOptions } from 'nodejs-order-book'
 import { MatchingEngine } from '../src/core/matching-engine.ts'
-import type { Fill, OrderChange } from '../src/core/types.ts'
+import { EMPTY_FILLS, type Fill, type OrderChange } from '../src/core/types.ts'
 import { KIND_CANCEL, KIND_IOC, KIND_LIMIT, KIND_MODIFY, SIDE_BUY, type OrderFlow } from './flow-generator.ts'
 
 const SYMBOL = 'BENCH'
@@ -110,7 +110,7 @@ export function createCoreDriver(flow: OrderFlow, recorder: TradeRecorder | null
       record(result.fills, index)
     } else if (kind === KIND_CANCEL) {
       engine.cancel(index, SYMBOL, id, timestampMs)
-      record([], index)
+      record(EMPTY_FILLS, index)
     } else if (kind === KIND_MODIFY) {
       const change: OrderChange = {}
       if (priceTicks[index] > 0) change.priceTicks = priceTicks[index]

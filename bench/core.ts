@@ -4,6 +4,7 @@
  *
  *   node --expose-gc bench/core.ts [--commands 2000000] [--runs 3]
  *     [--peer-commands 200000] [--warmup 200000] [--seed 42] [--scenario NAME ...]
+ *     [--keep-warm]
  *
  * Per scenario: one checking pass compares the trades of both books on the
  * peer's prefix of the stream (count, lots, hash of price, lots, maker and
@@ -11,6 +12,12 @@
  * (and the prefix within it), the peer over the prefix, and a second pass of
  * each with process.hrtime.bigint() around every command for latencies.
  * Figures are medians over the runs. The last line printed is a JSON summary.
+ *
+ * A forced GC runs before each timed pass. It also collects the hidden
+ * classes of the previous pass's objects, which deoptimizes the code of both
+ * books, so each pass starts with a re-optimization phase. --keep-warm keeps
+ * the warm-up books of both sides alive for the whole scenario, as a
+ * long-running process keeps its books, so the hidden classes survive.
  */
 
 import { parseArgs } from 'node:util'
@@ -35,6 +42,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '200000' },
     seed: { type: 'string', default: '42' },
     scenario: { type: 'string', multiple: true },
+    'keep-warm': { type: 'boolean', default: false },
   },
 })
 
@@ -102,11 +110,17 @@ function checkTrades(flow: OrderFlow, prefixEnd: number): { passed: boolean, cor
   return { passed, core: corePrefix, peer: peerPrefix, coreWhole: coreRecorder.digest() }
 }
 
+/** Warm-up drivers that --keep-warm keeps alive until the scenario ends. */
+const warmDrivers: ApplyCommand[] = []
+
 function warmUp(flow: OrderFlow, peerEnd: number): void {
   const core = createCoreDriver(flow, null)
   for (let index = 0; index < Math.min(warmupCommands, flow.length); index++) core(index)
   const peer = createPeerDriver(flow, null)
   for (let index = 0; index < Math.min(warmupCommands, peerEnd); index++) peer(index)
+  if (values['keep-warm']) {
+    warmDrivers.push(core, peer)
+  }
 }
 
 function round(value: number, digits = 0): number {
@@ -184,6 +198,7 @@ for (const scenario of scenarios) {
     tradeCheck: { passed: check.passed, commands: peerEnd, core: check.core, peer: check.peer },
   }
   results.push(result)
+  warmDrivers.length = 0
   process.stdout.write(
     `  median: core ${result.coreCommandsPerSec} cmd/s, latency p50/p99/p99.9 ` +
       `${coreLatency.p50}/${coreLatency.p99}/${coreLatency.p999} ns; peer ${result.peerCommandsPerSec} cmd/s, ` +
@@ -199,6 +214,7 @@ const summary = {
   commandsPerScenario: commands,
   runs,
   seed,
+  keepWarm: values['keep-warm'],
   hrtimePairOverheadNs: overheadNs,
   scenarios: results,
   worstCase: { scenario: worst.scenario, coreCommandsPerSec: worst.coreCommandsPerSec },

@@ -55,8 +55,8 @@ export interface OrderBookOptions {
    * forgotten first. A cancel or modify of a forgotten id that no longer
    * rests returns 'unknown_order' instead of 'order_not_active'. Resting
    * orders are always detected as duplicates. With Infinity the memory grows
-   * by one remembered id and its table slots per submit (an estimated 150 bytes for a
-   * UUID) for the book's lifetime, and snapshots grow with it.
+   * by one remembered id and its table slots per submit (an estimated 150
+   * bytes for a UUID) for the book's lifetime, and snapshots grow with it.
    *
    * NOTE: a submit that reuses the id of a forgotten order that no longer
    * rests is accepted as a new order.
