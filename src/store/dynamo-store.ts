@@ -7,11 +7,12 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
 import type { Logger } from 'pino'
 import type { Side } from '../log/commands.ts'
 import { createDocumentClient, requestOptions, type StoreContext } from './client.ts'
+import { chunkRequests, writeChunk, type BatchRequest } from './batch-writer.ts'
 import { forEachConcurrent } from './concurrency.ts'
 import { DeadLettersRepository } from './dead-letters-repository.ts'
 import { LevelsRepository } from './levels-repository.ts'
 import { OrderBookRepository } from './order-book-repository.ts'
-import { OrdersRepository } from './orders-repository.ts'
+import { FINAL_STATUSES, OrdersRepository } from './orders-repository.ts'
 import { PartitionLeasesRepository } from './partition-leases-repository.ts'
 import { withRetry, type RetryPolicy } from './retry.ts'
 import { SnapshotsRepository } from './snapshots-repository.ts'
@@ -178,11 +179,14 @@ class DynamoStore implements Store {
   }
 
   /**
-   * Writes every item of the batch: orders, resting orders and levels as
-   * conditional writes that skip items stored at a higher version, trades as
-   * BatchWriteItem. Rejects once one write fails after its retries. The
-   * caller then persists the whole batch again, which is safe because every
-   * write is idempotent.
+   * Writes every item of the batch. Orders that are still live, resting
+   * orders and levels go as conditional writes that skip items stored at a
+   * higher version. Writes that can never take an item back go as
+   * BatchWriteItem requests of 25: trades (immutable, keyed by a
+   * deterministic id), orders in a final status (their last version) and
+   * deletes of resting-order keys (an order never returns to a key it left).
+   * Rejects once one write fails after its retries. The caller then persists
+   * the whole batch again, which is safe because every write is idempotent.
    *
    * NOTE: a delete leaves no version behind, so an older put persisted after
    * it recreates the item. The engine avoids that by persisting the batches
@@ -196,8 +200,13 @@ class DynamoStore implements Store {
     const policy = this.#context.persistRetry
     const logger = this.#context.logger
     const writes: (() => Promise<unknown>)[] = []
+    const batched: BatchRequest[] = this.#trades.batchRequests(effects.trades)
 
     for (const order of effects.orders) {
+      if (FINAL_STATUSES.has(order.status)) {
+        batched.push(this.#orders.batchPutFinal(order))
+        continue
+      }
       const writeIds = { ...ids, table: this.#tables.orders, orderId: order.id }
       writes.push(() => withRetry(() => this.#orders.putVersioned(order), policy, logger, writeIds))
     }
@@ -206,15 +215,14 @@ class DynamoStore implements Store {
       writes.push(() => withRetry(() => this.#orderBook.putVersioned(record), policy, logger, writeIds))
     }
     for (const key of effects.restingDeletes) {
-      const writeIds = { ...ids, table: this.#tables.orderBook, orderId: key.orderId }
-      writes.push(() => withRetry(() => this.#orderBook.deleteVersioned(key), policy, logger, writeIds))
+      batched.push(this.#orderBook.batchDelete(key))
     }
     for (const level of effects.levels) {
       const writeIds = { ...ids, table: this.#tables.levels, symbol: level.symbol, priceTicks: level.priceTicks }
       writes.push(() => withRetry(() => this.#levels.writeVersioned(level), policy, logger, writeIds))
     }
-    for (const batch of this.#trades.batches(effects.trades)) {
-      writes.push(() => this.#trades.writeBatch(batch, ids))
+    for (const chunk of chunkRequests(batched)) {
+      writes.push(() => writeChunk(this.#context, chunk, ids))
     }
 
     await forEachConcurrent(writes, this.#persistConcurrency, (write) => write().then(() => undefined))

@@ -12,6 +12,7 @@
 import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
 import type { Side } from '../log/commands.ts'
 import { restingOrderKey, sideLetter } from './book-keys.ts'
+import type { BatchRequest } from './batch-writer.ts'
 import { isConditionalCheckFailed, requestOptions, type StoreContext } from './client.ts'
 import { withRetry } from './retry.ts'
 import type { TableDefinition } from './tables.ts'
@@ -61,6 +62,15 @@ export class OrderBookRepository {
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error
     }
+  }
+
+  /**
+   * Returns the unconditional BatchWriteItem delete of a resting-order key.
+   * The key holds the order's price and queue position, and an order leaves
+   * a key for good, so no later state of the book writes that key again.
+   */
+  batchDelete(key: RestingOrderKey): BatchRequest {
+    return { table: this.#tableName, DeleteRequest: { Key: { symbol: key.symbol, bookKey: bookKeyOf(key) } } }
   }
 
   /**

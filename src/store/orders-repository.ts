@@ -22,11 +22,12 @@
  */
 
 import { GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb'
+import type { BatchRequest } from './batch-writer.ts'
 import { isConditionalCheckFailed, requestOptions, type StoreContext } from './client.ts'
 import { decodeCursor, encodeCursor } from './order-cursor.ts'
 import { withRetry } from './retry.ts'
 import type { TableDefinition } from './tables.ts'
-import type { OrderFilter, OrderPage, OrderRecord } from './types.ts'
+import type { OrderFilter, OrderPage, OrderRecord, OrderStatus } from './types.ts'
 
 /** Fixed for the life of a table: changing it would hide orders from by_shard. */
 export const ORDER_LIST_SHARDS = 8
@@ -37,6 +38,9 @@ export const MAX_LIST_LIMIT = 1000
 const MAX_PAGE_ITEMS = 1000
 
 type Item = Record<string, unknown>
+
+/** Statuses after which the engine never changes an order again. */
+export const FINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(['filled', 'cancelled', 'rejected'])
 
 interface IndexPlan {
   index: string
@@ -220,6 +224,18 @@ export class OrdersRepository {
       // The engine's copy, or this copy from an earlier attempt, is already there.
       if (!isConditionalCheckFailed(error)) throw error
     }
+  }
+
+  /**
+   * Returns the unconditional BatchWriteItem put of an order in a final
+   * status. Nothing changes such an order later, so its last state is the
+   * highest version and writing it can never take the item back.
+   */
+  batchPutFinal(order: OrderRecord): BatchRequest {
+    if (!FINAL_STATUSES.has(order.status)) {
+      throw new RangeError(`order ${order.id} is ${order.status}, not final; write it with putVersioned`)
+    }
+    return { table: this.#tableName, PutRequest: { Item: toItem(order) } }
   }
 
   /**

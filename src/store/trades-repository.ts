@@ -10,14 +10,13 @@
  * BatchWriteItem puts are idempotent.
  */
 
-import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import { QueryCommand } from '@aws-sdk/lib-dynamodb'
+
+import type { BatchRequest } from './batch-writer.ts'
 import { requestOptions, type StoreContext } from './client.ts'
-import { backoffDelayMs, sleep, withRetry } from './retry.ts'
+import { withRetry } from './retry.ts'
 import type { TableDefinition } from './tables.ts'
 import type { TradeRecord } from './types.ts'
-
-/** BatchWriteItem accepts at most 25 put or delete requests. */
-export const BATCH_WRITE_MAX_ITEMS = 25
 
 type Item = Record<string, unknown>
 
@@ -49,11 +48,11 @@ export class TradesRepository {
   }
 
   /**
-   * Splits the trades into BatchWriteItem requests of at most 25 items: the
-   * maker and the taker copy of each trade, each key once (BatchWriteItem
-   * rejects a request that names a key twice).
+   * Returns the BatchWriteItem puts of the trades: the maker and the taker
+   * copy of each trade, each key once (BatchWriteItem rejects a request that
+   * names a key twice).
    */
-  batches(trades: readonly TradeRecord[]): Item[][] {
+  batchRequests(trades: readonly TradeRecord[]): BatchRequest[] {
     const items = new Map<string, Item>()
     for (const trade of trades) {
       const maker = { ...trade, orderId: trade.makerOrderId, role: 'maker' }
@@ -62,51 +61,7 @@ export class TradesRepository {
       items.set(`${taker.orderId}\u0000${trade.tradeId}`, taker)
     }
 
-    const all = [...items.values()]
-    const batches: Item[][] = []
-    for (let start = 0; start < all.length; start += BATCH_WRITE_MAX_ITEMS) {
-      batches.push(all.slice(start, start + BATCH_WRITE_MAX_ITEMS))
-    }
-    return batches
-  }
-
-  /**
-   * Writes one batch from batches(). Unprocessed items are sent again with
-   * backoff, and after context.persistRetry.maxAttempts rounds the call
-   * rejects.
-   */
-  async writeBatch(batch: Item[], ids: Record<string, unknown>): Promise<void> {
-    const policy = this.#context.persistRetry
-    const logger = this.#context.logger
-    let pending = batch
-
-    for (let round = 1; ; round++) {
-      const input = { RequestItems: { [this.#tableName]: pending.map((Item) => ({ PutRequest: { Item } })) } }
-      const output = await withRetry(
-        () => this.#context.doc.send(new BatchWriteCommand(input), requestOptions(this.#context)),
-        policy,
-        logger,
-        { ...ids, table: this.#tableName },
-      )
-
-      const unprocessed = output.UnprocessedItems?.[this.#tableName] ?? []
-      if (unprocessed.length === 0) return
-
-      if (round >= policy.maxAttempts) {
-        throw new Error(
-          `BatchWriteItem left ${unprocessed.length} trade items unprocessed after ${round} rounds ` +
-            `on table ${this.#tableName}`,
-        )
-      }
-
-      const delayMs = backoffDelayMs(policy, round)
-      logger.warn(
-        { ...ids, table: this.#tableName, unprocessed: unprocessed.length, round, delayMs },
-        'BatchWriteItem left items unprocessed, retrying them',
-      )
-      await sleep(delayMs)
-      pending = unprocessed.map((request) => request.PutRequest!.Item!)
-    }
+    return [...items.values()].map((Item) => ({ table: this.#tableName, PutRequest: { Item } }))
   }
 
   /** Returns the trades of one order, oldest first. */

@@ -88,20 +88,20 @@ describe('persist', () => {
     const order = makeOrder({ symbol })
     const restingOld = { ...resting(symbol, 'sell', 200, 5, 10), orderId: order.id, remainingQuantity: '2' }
     const restingNew = { ...restingOld, remainingQuantity: '1', version: 20 }
-    const keptByStaleDelete = resting(symbol, 'sell', 300, 6, 20)
-    const levelKeptByStaleDelete = level(symbol, 'sell', 300, '1', 1, 20)
+    const levelKeptByStaleWrite = level(symbol, 'sell', 300, '1', 1, 20)
 
+    // Resting-order deletes are unconditional: an order never returns to a
+    // key it left, so no older batch deletes a key that a newer one holds.
     const newer = effects({
       lastOffset: 20,
       orders: [{ ...order, status: 'partially_filled', remainingQuantity: '1', filledQuantity: '1', version: 20 }],
-      restingPuts: [restingNew, keptByStaleDelete],
-      levels: [level(symbol, 'sell', 200, '1', 1, 20), levelKeptByStaleDelete],
+      restingPuts: [restingNew],
+      levels: [level(symbol, 'sell', 200, '1', 1, 20), levelKeptByStaleWrite],
     })
     const older = effects({
       lastOffset: 10,
       orders: [{ ...order, status: 'open', version: 10 }],
       restingPuts: [restingOld],
-      restingDeletes: [keyOf(keptByStaleDelete, 10)],
       levels: [level(symbol, 'sell', 200, '2', 1, 10), level(symbol, 'sell', 300, '0', 0, 10)],
     })
 
@@ -110,8 +110,21 @@ describe('persist', () => {
     await fixture.store.putAcceptedOrder({ ...order, version: 0 })
 
     assert.deepEqual(await fixture.store.getOrder(order.id), newer.orders[0])
-    assert.deepEqual(await fixture.store.restingOrders(symbol, 'sell'), [restingNew, keptByStaleDelete])
+    assert.deepEqual(await fixture.store.restingOrders(symbol, 'sell'), [restingNew])
     assert.deepEqual((await fixture.store.bookLevels(symbol, 10)).asks, newer.levels)
+  })
+
+  test('a final order outlives an older batch', async () => {
+    const symbol = 'FINAL-USD'
+    const order = makeOrder({ symbol })
+    const filled = { ...order, status: 'filled' as const, remainingQuantity: '0', filledQuantity: order.quantity, matched: true, version: 30 }
+    const later = effects({ lastOffset: 30, orders: [filled] })
+    const earlier = effects({ lastOffset: 12, orders: [{ ...order, status: 'open', version: 12 }] })
+
+    await fixture.store.persist(later)
+    await fixture.store.persist(earlier)
+
+    assert.deepEqual(await fixture.store.getOrder(order.id), filled)
   })
 
   test('a batch at the same version rewrites the items', async () => {
