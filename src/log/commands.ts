@@ -9,7 +9,7 @@ export type Side = 'buy' | 'sell'
 export type OrderType = 'limit' | 'market'
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK'
 
-/** Which API contract accepted the order. */
+/** The API contract that accepted the order. */
 export type OrderSource = 'orders' | 'ordenes' | 'replay'
 
 export interface NewOrderCommand {
