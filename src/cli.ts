@@ -9,7 +9,7 @@
 import { ConfigError, loadConfig, loadDotEnv } from './config.ts'
 import { InstrumentConfigError } from './core/instrument.ts'
 import { createLogger } from './logger.ts'
-import { startService, type Role } from './service.ts'
+import { startService, type Role, type Service } from './service.ts'
 
 const ROLES: readonly Role[] = ['all', 'api', 'engine']
 /** Bound on a graceful stop; past it the process exits anyway. */
@@ -33,9 +33,43 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger(config.logLevel)
-  let service
+  let service: Service | undefined
+  let stopping = false
+  let exitCode = 0
+
+  const stop = (reason: string) => {
+    if (stopping || service === undefined) return
+    stopping = true
+    logger.info({ reason }, 'stopping')
+
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs: STOP_TIMEOUT_MS }, 'graceful stop timed out; exiting')
+      process.exit(1)
+    }, STOP_TIMEOUT_MS)
+    timer.unref()
+
+    service.stop().then(
+      () => {
+        logger.info({ exitCode }, 'stopped')
+        process.exit(exitCode)
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'stop failed')
+        process.exit(1)
+      },
+    )
+  }
+
+  // A component that cannot go on stops the whole process, so that a
+  // supervisor sees the failure instead of a process that looks healthy.
+  const onFatal = (error: Error) => {
+    process.stderr.write(`order-engine ${role}: stopping: ${error.message}\n`)
+    exitCode = 2
+    stop('fatal error')
+  }
+
   try {
-    service = await startService(role, config, logger)
+    service = await startService(role, config, logger, { onFatal })
   } catch (error) {
     if (error instanceof ConfigError || error instanceof InstrumentConfigError) {
       process.stderr.write(`${error.message}\n`)
@@ -46,29 +80,7 @@ async function main(): Promise<void> {
     process.exit(1)
   }
 
-  let stopping = false
-  const stop = (signal: string) => {
-    if (stopping) return
-    stopping = true
-    logger.info({ signal }, 'stopping')
-
-    const timer = setTimeout(() => {
-      logger.error({ timeoutMs: STOP_TIMEOUT_MS }, 'graceful stop timed out; exiting')
-      process.exit(1)
-    }, STOP_TIMEOUT_MS)
-    timer.unref()
-
-    service.stop().then(
-      () => {
-        logger.info('stopped')
-        process.exit(0)
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'stop failed')
-        process.exit(1)
-      },
-    )
-  }
+  if (exitCode !== 0) stop('fatal error during start')
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
 }

@@ -30,7 +30,12 @@ export interface Service {
   stop(): Promise<void>
 }
 
-export async function startService(role: Role, config: Config, logger: Logger): Promise<Service> {
+export interface ServiceOptions {
+  /** Called when a component cannot go on, such as the engine under a conflicting configuration. */
+  onFatal?: (error: Error) => void
+}
+
+export async function startService(role: Role, config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
   if (role !== 'all' && (config.commandLog === 'embedded' || config.store === 'embedded')) {
     throw new ConfigError([
       `the "${role}" role needs shared infrastructure: set KAFKA_BOOTSTRAP_SERVERS (or COMMAND_LOG=kafka) ` +
@@ -76,6 +81,7 @@ export async function startService(role: Role, config: Config, logger: Logger): 
         logger: logger.child({ component: 'engine' }),
         groupId: config.kafka.groupId,
         snapshotEveryCommands: config.engine.snapshotEveryCommands,
+        onFatal: options.onFatal,
       })
       engine.start()
       const started = engine

@@ -31,7 +31,7 @@ export async function acceptOrder(
   input: OrderInput,
   request: FastifyRequest,
 ): Promise<OrderRecord> {
-  const id = orderIdFor(input.clientId, input.clientOrderId)
+  const id = orderIdFor(input.clientId, input.symbol, input.clientOrderId)
   if (input.clientOrderId !== undefined) {
     // The engine also rejects a repeated id, which covers two such requests
     // racing past this check; this check returns the earlier order to the client.

@@ -1,8 +1,10 @@
 /**
  * Order ids. An order sent with a clientOrderId gets a name-based UUID
- * (version 5, RFC 9562) of the client id and the clientOrderId, so a retry
- * of the same order maps to the same id and cannot create a second order.
- * Without a clientOrderId the id is random.
+ * (version 5, RFC 9562) of the client id, the symbol and the clientOrderId,
+ * so a retry of the same order maps to the same id and cannot create a
+ * second order. The symbol is part of the name because the engine detects a
+ * repeated id per partition: one id on two symbols could reach two
+ * partitions and rest twice. Without a clientOrderId the id is random.
  */
 
 import { createHash, randomUUID } from 'node:crypto'
@@ -10,10 +12,10 @@ import { createHash, randomUUID } from 'node:crypto'
 /** Namespace of the name-based ids; fixed forever, since ids derive from it. */
 const NAMESPACE = Buffer.from('6f1d2a52c3b84c0e9a7d5e0b8f4c3a21', 'hex')
 
-export function orderIdFor(clientId: string, clientOrderId: string | undefined): string {
+export function orderIdFor(clientId: string, symbol: string, clientOrderId: string | undefined): string {
   if (clientOrderId === undefined) return randomUUID()
 
-  const name = Buffer.from(`${clientId}\u0000${clientOrderId}`, 'utf8')
+  const name = Buffer.from(`${clientId}\u0000${symbol}\u0000${clientOrderId}`, 'utf8')
   const bytes = createHash('sha1').update(NAMESPACE).update(name).digest().subarray(0, 16)
   bytes[6] = (bytes[6] & 0x0f) | 0x50
   bytes[8] = (bytes[8] & 0x3f) | 0x80

@@ -22,7 +22,7 @@ import type { CommandLog, CommandLogConsumer, LogRecord, PartitionHandler } from
 import type { Store } from '../store/types.ts'
 import { BatchEffects } from './batch-effects.ts'
 import { commandProblem } from './command-checks.ts'
-import { PartitionEngine } from './partition-engine.ts'
+import { InstrumentChangedError, PartitionEngine } from './partition-engine.ts'
 
 export interface EngineWorkerOptions {
   log: CommandLog
@@ -33,6 +33,11 @@ export interface EngineWorkerOptions {
   snapshotEveryCommands: number
   /** Upper bound of the wait between two attempts to persist a batch. */
   maxRetryDelayMs?: number
+  /**
+   * Called when the engine cannot go on with the configuration it has, such
+   * as a changed tick size of a traded symbol; the process should stop.
+   */
+  onFatal?: (error: Error) => void
 }
 
 interface PartitionSlot {
@@ -131,7 +136,7 @@ export class EngineWorker implements PartitionHandler {
     const snapshot = await this.#retry(partition, 'load snapshot', () => store.loadSnapshot(partition), stopping)
     const engine = snapshot === null
       ? new PartitionEngine(partition, this.#options.instruments)
-      : PartitionEngine.restore(snapshot.body, this.#options.instruments)
+      : this.#restore(partition, snapshot.body)
 
     // A snapshot is only written once its offset is persisted, so it also
     // bounds the persisted offset from below.
@@ -171,6 +176,20 @@ export class EngineWorker implements PartitionHandler {
       await this.#applyBatch(slot, batch)
     } catch (error) {
       slot.broken = true
+      throw error
+    }
+  }
+
+  #restore(partition: number, body: string): PartitionEngine {
+    try {
+      return PartitionEngine.restore(body, this.#options.instruments)
+    } catch (error) {
+      if (error instanceof InstrumentChangedError) {
+        // Retrying cannot help: the partition would stay stuck while the
+        // process looks healthy, so the process stops instead.
+        this.#logger.fatal({ err: error, partition }, 'configuration conflicts with the stored book')
+        this.#options.onFatal?.(error)
+      }
       throw error
     }
   }

@@ -145,7 +145,7 @@ export const submitOrderSchema = {
   tags: ['orders'],
   summary: 'Submit an order',
   description: 'Returns 202 once the command log has the order durably; the engine matches it afterwards. ' +
-    'An order with a clientOrderId gets an id derived from the client id and the clientOrderId, so a ' +
+    'An order with a clientOrderId gets an id derived from the client id, the symbol and the clientOrderId, so a ' +
     'retry after a 503 cannot create a second order: it gets 409 naming the first one.',
   body: newOrderBodySchema,
   response: {

@@ -4,12 +4,17 @@
  */
 
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { startCli, type CliProcess } from '../../helpers/cli-process.ts'
 import { request, waitFor, waitForOrder } from '../../helpers/http.ts'
+
+const CLI = fileURLToPath(new URL('../../../src/cli.ts', import.meta.url))
 
 const EMBEDDED_ENV = {
   PORT: '0',
@@ -106,6 +111,38 @@ describe('embedded all-in-one process', () => {
       const trades: any[] = (await request(service.url, 'GET', `/orders/${id}/trades`)).body.trades
       const traded: number = trades.reduce((sum: number, trade: any) => sum + Number(trade.quantity), 0)
       assert.equal(String(traded), order.filledQuantity, `order ${id}`)
+    }
+  })
+})
+
+describe('embedded process under a changed instrument', () => {
+  test('a changed tick size of a traded symbol stops the process', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'embedded-tick-'))
+    const cents = JSON.stringify({ TK: { tickSize: '0.01', lotSize: '1' } })
+    const service = await startCli('all', { ...EMBEDDED_ENV, DATA_DIR: dataDir, INSTRUMENTS: cents })
+
+    try {
+      const bid = await request(service.url, 'POST', '/orders', { clientId: 'c', symbol: 'TK', side: 'buy', type: 'limit', price: '10.05', quantity: '1' })
+      await waitForOrder(service.url, bid.body.id, (order) => order.status === 'open')
+      assert.equal(await service.stop('SIGTERM'), 0)
+
+      const dimes = JSON.stringify({ TK: { tickSize: '0.1', lotSize: '1' } })
+      const child = spawn(process.execPath, [CLI, 'all'], {
+        env: { ...process.env, ...EMBEDDED_ENV, DATA_DIR: dataDir, INSTRUMENTS: dimes, LOG_LEVEL: 'silent' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      })
+      let stderr = ''
+      child.stderr.setEncoding('utf8')
+      child.stderr.on('data', (chunk: string) => {
+        stderr += chunk
+      })
+      const [code] = await once(child, 'exit')
+
+      assert.equal(code, 2)
+      assert.match(stderr, /TK has resting orders in tickSize 0.01/)
+    } finally {
+      await service.stop('SIGKILL')
+      await rm(dataDir, { recursive: true, force: true })
     }
   })
 })

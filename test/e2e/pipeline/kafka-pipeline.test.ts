@@ -232,6 +232,11 @@ describe('pipeline through Kafka and dynalite', () => {
     assert.equal(other.status, 202)
     assert.notEqual(other.body.id, first.body.id)
 
+    // The symbol is part of the derived id, so one id never reaches two partitions.
+    const otherSymbol = await request(url, 'POST', '/orders', { ...order, symbol: 'DUP2' })
+    assert.equal(otherSymbol.status, 202)
+    assert.notEqual(otherSymbol.body.id, first.body.id)
+
     await waitForOrder(url, first.body.id, settled)
     await waitForOrder(url, other.body.id, settled)
     const book = await request(url, 'GET', '/book/DUP')
