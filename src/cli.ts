@@ -61,7 +61,8 @@ async function main(): Promise<void> {
   }
 
   // A component that cannot go on stops the whole process, so that a
-  // supervisor sees the failure instead of a process that looks healthy.
+  // supervisor restarts or alerts on it instead of trusting a process that
+  // only looks healthy.
   const onFatal = (error: Error) => {
     process.stderr.write(`order-engine ${role}: stopping: ${error.message}\n`)
     exitCode = 2

@@ -1,10 +1,10 @@
 /**
  * Order ids. An order sent with a clientOrderId gets a name-based UUID
- * (version 5, RFC 9562) of the client id, the symbol and the clientOrderId,
- * so a retry of the same order maps to the same id and cannot create a
- * second order. The symbol is part of the name because the engine detects a
- * repeated id per partition: one id on two symbols could reach two
- * partitions and rest twice. Without a clientOrderId the id is random.
+ * (version 5, RFC 9562) of the client id, the symbol and the clientOrderId.
+ * A retry of the same order then maps to the same id and cannot create a
+ * second order. The engine detects a repeated id per partition, so the
+ * symbol is part of the name: one id on two symbols could otherwise reach
+ * two partitions and rest twice. Without a clientOrderId the id is random.
  */
 
 import { createHash, randomUUID } from 'node:crypto'
