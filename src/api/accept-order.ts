@@ -33,8 +33,14 @@ export async function acceptOrder(
 ): Promise<OrderRecord> {
   const id = orderIdFor(input.clientId, input.symbol, input.clientOrderId)
   if (input.clientOrderId !== undefined) {
-    // The engine also rejects a repeated id, which covers two such requests
-    // racing past this check; this check returns the earlier order to the client.
+    // A request with the same id still in flight in this process finishes
+    // first, so its twin gets the 409 below rather than a second 202. The
+    // engine also rejects a repeated id, which covers twins sent to two API
+    // processes at once.
+    while (deps.recentOrders?.pending(id) !== undefined) {
+      await deps.recentOrders.pending(id)!.catch(() => undefined)
+    }
+
     const existing = await findOrder(deps, id)
     if (existing !== null) {
       throw new AppError(
@@ -43,6 +49,7 @@ export async function acceptOrder(
         { fields: { id: existing.id, status: existing.status } },
       )
     }
+    if (deps.recentOrders?.pending(id) !== undefined) return acceptOrder(deps, input, request)
   }
 
   const command: NewOrderCommand = {
@@ -55,7 +62,9 @@ export async function acceptOrder(
     timestamp: new Date().toISOString(),
   }
 
-  await appendCommand(deps, command, request)
+  const appended = appendCommand(deps, command, request)
+  if (input.clientOrderId !== undefined) deps.recentOrders?.setPending(id, appended)
+  await appended
   const record = toAcceptedRecord(command)
   deps.recentOrders?.add(record)
   return record

@@ -14,6 +14,8 @@ export class RecentOrders {
   readonly capacity: number
   // A Map iterates in insertion order, so the first key is the oldest entry.
   #orders = new Map<string, OrderRecord>()
+  /** Appends in flight, by order id, of orders sent with a clientOrderId. */
+  #pending = new Map<string, Promise<unknown>>()
 
   constructor(capacity = DEFAULT_RECENT_ORDERS) {
     if (!Number.isSafeInteger(capacity) || capacity < 1) {
@@ -32,5 +34,19 @@ export class RecentOrders {
 
   get(id: string): OrderRecord | undefined {
     return this.#orders.get(id)
+  }
+
+  /** Returns the append in flight for this order id, if any. */
+  pending(id: string): Promise<unknown> | undefined {
+    return this.#pending.get(id)
+  }
+
+  /** Records an append in flight until it settles. */
+  setPending(id: string, append: Promise<unknown>): void {
+    this.#pending.set(id, append)
+    const clear = () => {
+      if (this.#pending.get(id) === append) this.#pending.delete(id)
+    }
+    append.then(clear, clear)
   }
 }

@@ -253,6 +253,9 @@ describe('API with file log and dynalite', () => {
     for (let i = 0; i < 5; i++) {
       const clientId = i % 2 === 0 ? 'c-even' : 'c-odd'
       placed.push(await submit(limitOrder(clientId, symbol, 'buy', `${10 + i}`, '1')))
+      // Listing order is acceptance time in milliseconds, then id, so
+      // orders accepted within one millisecond have no arrival order.
+      await new Promise((resolve) => setTimeout(resolve, 2))
     }
     // No engine runs here, so the test stores the orders as the engine would.
     for (const order of placed) await api.store.putAcceptedOrder(order)

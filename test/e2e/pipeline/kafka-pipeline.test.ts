@@ -197,6 +197,8 @@ describe('pipeline through Kafka and dynalite', () => {
     for (const price of ['1', '2', '3']) {
       const response = await request(url, 'POST', '/orders', { clientId: 'lister', symbol: 'LIST', side: 'buy', type: 'limit', price, quantity: '1' })
       ids.push(response.body.id)
+      // Listing order is acceptance time in milliseconds, then id.
+      await new Promise((resolve) => setTimeout(resolve, 2))
     }
     const sell = await request(url, 'POST', '/orders', { clientId: 'seller', symbol: 'LIST', side: 'sell', type: 'limit', price: '3', quantity: '1' })
     await waitForOrder(url, sell.body.id, (o) => o.status === 'filled')
@@ -241,6 +243,21 @@ describe('pipeline through Kafka and dynalite', () => {
     await waitForOrder(url, other.body.id, settled)
     const book = await request(url, 'GET', '/book/DUP')
     assert.deepEqual(book.body.bids, [{ price: '5', quantity: '2', orders: 2 }])
+  })
+
+  test('concurrent twins of one clientOrderId get one 202', async () => {
+    const twins = Array.from({ length: 20 }, (_, i) =>
+      request(url, 'POST', '/orders', { clientId: 'racer', clientOrderId: 'race-1', symbol: 'RACE', side: 'buy', type: 'limit', price: `${10 + i}`, quantity: '1' }))
+    const responses = await Promise.all(twins)
+
+    const accepted = responses.filter((response) => response.status === 202)
+    const duplicates = responses.filter((response) => response.status === 409)
+    assert.equal(accepted.length, 1)
+    assert.equal(duplicates.length, 19)
+    assert.ok(duplicates.every((response) => response.body.id === accepted[0].body.id))
+
+    const order = await waitForOrder(url, accepted[0].body.id, settled)
+    assert.equal(order.price, accepted[0].body.price)
   })
 
   test('readiness reports Kafka and the store reachable', async () => {
