@@ -95,11 +95,12 @@ describe('store outage under load', () => {
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
 
-    await outageStore.stop()
     // The store's own request retries log first ('failed, retrying'); the
     // engine's retry of the whole batch ('failed; retrying') follows once they
-    // give up, which on a loaded machine can take longer than this wait.
+    // give up. The wait starts before the stop, since the first retries come
+    // while dynalite is still shutting down.
     const retrying = engine.waitForLine('retrying', 30_000)
+    await outageStore.stop()
     await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS))
     await retrying
     assert.equal(engine.exited(), false, 'the engine survives the outage')
