@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 
 if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "installing npm packages"
-  # npm itself may run on an older system Node; the packages run on the
-  # Node 24 that the npm package node installs, so engine warnings are noise.
+  # npm itself may run on an older system Node. The packages run on the Node
+  # 24 that the npm package node installs, so engine warnings are noise.
   npm ci --no-audit --no-fund --loglevel=error
 fi
 

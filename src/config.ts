@@ -29,7 +29,7 @@ export interface Config {
     replicationFactor: number
     clientId: string
     groupId: string
-    /** Bound on one produce or metadata request; past it the API answers 503. */
+    /** Bound on one produce or metadata request; past it the API returns 503. */
     requestTimeoutMs: number
   }
   /** Partition count of the embedded log. */
@@ -212,7 +212,7 @@ class EnvReader {
     return raw as T
   }
 
-  /** INSTRUMENTS holds JSON; INSTRUMENTS_FILE names a JSON file. */
+  /** Reads INSTRUMENTS (JSON text) or else INSTRUMENTS_FILE (a path to a JSON file). */
   instruments(): Record<string, unknown> {
     const inline = this.#env.INSTRUMENTS
     const file = this.#env.INSTRUMENTS_FILE

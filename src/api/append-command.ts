@@ -18,7 +18,7 @@ import type { ApiDependencies } from './types.ts'
  */
 // NOTE: after a timeout the append may still complete. A new order that
 // carries a clientOrderId gets an id derived from it, so its retry is
-// recognised as a duplicate; one without a clientOrderId cannot be.
+// recognised as a duplicate. A retry without a clientOrderId cannot be.
 export async function appendCommand(
   deps: ApiDependencies,
   command: Command,

@@ -91,7 +91,7 @@ export class BatchEffects {
 
   /**
    * Records an order the batch changes. Call it before the change for an
-   * order that may move on the book (cancel, modify); makers may be recorded
+   * order that may move on the book (cancel, modify). Makers may be recorded
    * after a fill, since a fill never moves an order within the book.
    */
   touchOrder(order: Order, wasResting: boolean): void {

@@ -14,7 +14,7 @@ import type { Fill, Order } from '../core/types.ts'
 import type { OrderSource } from '../log/commands.ts'
 import type { OrderRecord, RestingOrderRecord, TradeRecord } from '../store/types.ts'
 
-/** What the store needs of an order that the core does not keep. */
+/** Order fields the store needs and the core does not keep. */
 export interface OrderMeta {
   /** Acceptance time exactly as the command carried it. */
   timestamp: string

@@ -5,9 +5,9 @@
  *
  * Recovery rule: a partition always resumes from its latest snapshot and
  * replays the commands after it. The partition's lease (see
- * PartitionLease) says which of them the store already reflects: those are
- * applied to the state only, a batch that was in flight is persisted again
- * with the same bounds, and the rest as usual. Store writes are idempotent
+ * PartitionLease) records which of them the store already reflects. Those
+ * are applied to the state only, a batch that was in flight is persisted
+ * again with the same bounds, and the rest as usual. Store writes are idempotent
  * and version-guarded, so writing a batch twice is harmless.
  *
  * Fencing: taking a partition raises its lease epoch, and each batch first
@@ -34,8 +34,8 @@ export interface EngineWorkerOptions {
   /** Upper bound of the wait between two attempts to persist a batch. */
   maxRetryDelayMs?: number
   /**
-   * Called when the engine cannot go on with the configuration it has, such
-   * as a changed tick size of a traded symbol; the process should stop.
+   * Callback for a failure that retrying cannot fix, such as a changed tick
+   * size of a traded symbol. The process should stop.
    */
   onFatal?: (error: Error) => void
 }

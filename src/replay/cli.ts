@@ -129,7 +129,9 @@ main().then(
   },
   (error: unknown) => {
     // A ReplayError already names the row, the order and the cause; anything else gets its stack.
-    const text = error instanceof ReplayError ? error.message : error instanceof Error ? error.stack : String(error)
+    let text = String(error)
+    if (error instanceof ReplayError) text = error.message
+    else if (error instanceof Error) text = error.stack ?? error.message
     process.stderr.write(`LOBSTER replay failed: ${text}\n`)
     process.exitCode = 1
   },

@@ -182,9 +182,10 @@ class DynamoStore implements Store {
    * Writes every item of the batch. Orders that are still live, resting
    * orders and levels go as conditional writes that skip items stored at a
    * higher version. Writes that can never take an item back go as
-   * BatchWriteItem requests of 25: trades (immutable, keyed by a
-   * deterministic id), orders in a final status (their last version) and
-   * deletes of resting-order keys (an order never returns to a key it left).
+   * BatchWriteItem requests of 25. These are trades, which are immutable and
+   * keyed by a deterministic id, orders in a final status, whose state is
+   * their last version, and deletes of resting-order keys, since an order
+   * never returns to a key it left.
    * Rejects once one write fails after its retries. The caller then persists
    * the whole batch again, which is safe because every write is idempotent.
    *

@@ -66,7 +66,7 @@ export class OrderBookRepository {
 
   /**
    * Returns the unconditional BatchWriteItem delete of a resting-order key.
-   * The key holds the order's price and queue position, and an order leaves
+   * The key contains the order's price and queue position, and an order leaves
    * a key for good, so no later state of the book writes that key again.
    */
   batchDelete(key: RestingOrderKey): BatchRequest {

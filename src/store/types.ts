@@ -24,7 +24,7 @@ export interface OrderRecord {
   quantity: string
   timeInForce: TimeInForce
   status: OrderStatus
-  /** Why the order was rejected or cancelled, e.g. `fok_not_fillable`. */
+  /** Reason the order was rejected or cancelled, e.g. `fok_not_fillable`. */
   reason?: string
   filledQuantity: string
   remainingQuantity: string

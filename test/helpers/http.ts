@@ -17,7 +17,7 @@ export async function request(baseUrl: string, method: string, path: string, bod
   try {
     parsed = JSON.parse(text)
   } catch {
-    // Not JSON: the test sees the raw text.
+    // Not JSON, so the test gets the raw text.
   }
   return { status: response.status, headers: response.headers, body: parsed }
 }

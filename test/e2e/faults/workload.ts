@@ -4,7 +4,7 @@
  * earlier orders, so that books build up, trade and shrink.
  */
 
-import { COMMAND_VERSION, encodeCommand, type Command } from '../../../src/log/commands.ts'
+import { COMMAND_VERSION, encodeCommand, type Command, type TimeInForce } from '../../../src/log/commands.ts'
 import type { CommandLogProducer } from '../../../src/log/types.ts'
 
 /** Every symbol trades whole lots at a tick of 0.01, which keeps the invariant sums exact. */
@@ -63,7 +63,9 @@ export function buildWorkload(options: WorkloadOptions): Command[] {
     const side = random() < 0.5 ? 'buy' : 'sell'
     const shape = random()
     const type = shape < 0.05 ? 'market' : 'limit'
-    const timeInForce = shape < 0.05 ? 'IOC' : shape < 0.10 ? 'IOC' : shape < 0.13 ? 'FOK' : 'GTC'
+    let timeInForce: TimeInForce = 'GTC'
+    if (shape < 0.10) timeInForce = 'IOC'
+    else if (shape < 0.13) timeInForce = 'FOK'
     commands.push({
       v: COMMAND_VERSION,
       kind: 'new',
@@ -85,13 +87,14 @@ export function buildWorkload(options: WorkloadOptions): Command[] {
 
 /** Prices 99.00 to 101.00 in whole ticks, so that bids and asks cross often. */
 function priceNear(random: () => number): string {
-  return (9900 + Math.floor(random() * 201)) / 100 + ''
+  const cents = 9900 + Math.floor(random() * 201)
+  return `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`
 }
 
 /**
  * Appends the commands `window` at a time and returns the last offset
  * written to each partition. Within one window the log may order records
- * differently from the array; the tests compare runs that read the same
+ * differently from the array. The tests compare runs that read the same
  * log, so only the log's order matters.
  */
 export async function appendAll(
