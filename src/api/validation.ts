@@ -46,9 +46,51 @@ export function createValidatorCompiler(instruments: InstrumentRegistry): Fastif
   addOrderDecimalsKeyword(bodyAjv, instruments)
 
   return ({ schema, httpPart }) => {
-    const ajv = httpPart === 'body' ? bodyAjv : textAjv
-    return ajv.compile(schema as object)
+    if (httpPart === 'body') return bodyAjv.compile(schema as object)
+    return strictIntegerText(schema as TextSchema, textAjv.compile(schema as object))
   }
+}
+
+interface TextSchema {
+  properties?: Record<string, { type?: unknown }>
+}
+
+type TextValidator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null }
+
+/** Plain decimal digits without leading zeros. Ajv's coercion also accepts 0x10, 1e1, ' 16' and '16.0'. */
+const INTEGER_TEXT = /^-?(0|[1-9][0-9]*)$/
+
+/**
+ * Wraps a query or path validator so that an integer property accepts only
+ * plain decimal digits before Ajv coerces the text.
+ */
+function strictIntegerText(schema: TextSchema, validate: TextValidator): TextValidator {
+  const integers = Object.entries(schema.properties ?? {})
+    .filter(([, property]) => property.type === 'integer')
+    .map(([name]) => name)
+  if (integers.length === 0) return validate
+
+  const strict: TextValidator = (data) => {
+    const values = data as Record<string, unknown>
+    const errors = integers
+      .filter((name) => typeof values[name] === 'string' && !INTEGER_TEXT.test(values[name]))
+      .map((name): ErrorObject => ({
+        instancePath: `/${name}`,
+        schemaPath: `#/properties/${name}/type`,
+        keyword: 'type',
+        message: 'must be of type integer',
+        params: { type: 'integer' },
+      }))
+    if (errors.length > 0) {
+      strict.errors = errors
+      return false
+    }
+
+    const valid = validate(data)
+    strict.errors = validate.errors
+    return valid
+  }
+  return strict
 }
 
 /**

@@ -25,6 +25,11 @@ const BAD_REQUESTS: BadRequest[] = [
   get('limit above 100', '/orders?limit=101', 'limit', 'maximum'),
   get('limit not an integer', '/orders?limit=1.5', 'limit', 'type'),
   get('limit not a number', '/orders?limit=ten', 'limit', 'type'),
+  get('limit in hexadecimal', '/orders?limit=0x10', 'limit', 'type'),
+  get('limit in exponent form', '/orders?limit=1e1', 'limit', 'type'),
+  get('limit with a leading space', '/orders?limit=%2016', 'limit', 'type'),
+  get('limit with a trailing .0', '/orders?limit=16.0', 'limit', 'type'),
+  get('limit with a leading zero', '/orders?limit=016', 'limit', 'type'),
   get('unknown status', '/orders?status=done', 'status', 'enum'),
   get('matched not a boolean', '/orders?matched=maybe', 'matched', 'type'),
   get('lower-case symbol filter', '/orders?symbol=aapl', 'symbol', 'pattern'),
@@ -47,6 +52,7 @@ const BAD_REQUESTS: BadRequest[] = [
   get('book depth zero', '/book/AAPL?depth=0', 'depth', 'minimum'),
   get('book depth above 100', '/book/AAPL?depth=101', 'depth', 'maximum'),
   get('book depth not a number', '/book/AAPL?depth=all', 'depth', 'type'),
+  get('book depth in hexadecimal', '/book/AAPL?depth=0xA', 'depth', 'type'),
   get('book of a lower-case symbol', '/book/aapl', 'symbol', 'pattern'),
   get('book of an over-long symbol', `/book/${'S'.repeat(17)}`, 'symbol', 'max_length'),
 ]
@@ -78,4 +84,22 @@ describe('query and path validation', () => {
       assert.deepEqual(guarded.ioCalls, [])
     })
   }
+})
+
+describe('plain decimal query integers', () => {
+  let guarded: GuardedApp
+
+  before(async () => {
+    guarded = await buildGuardedApp()
+  })
+  after(async () => {
+    await guarded.app.close()
+  })
+
+  test('limit=16 passes validation and reaches the store', async () => {
+    const response = await guarded.app.inject({ method: 'GET', url: '/orders?limit=16' })
+
+    assert.notEqual(response.statusCode, 400, response.body)
+    assert.deepEqual(guarded.ioCalls, ['store.listOrders'])
+  })
 })
