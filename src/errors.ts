@@ -14,7 +14,9 @@
  *   body does not match its Content-Length.
  * - `body_too_large` (413): the body is larger than BODY_LIMIT_BYTES.
  * - `unsupported_media_type` (415): the body is not `application/json`.
- * - `route_not_found` (404): no route matches the method and path.
+ * - `route_not_found` (404): no route matches the path.
+ * - `method_not_allowed` (405): the path exists but not with this method;
+ *   the `Allow` header lists the methods it serves.
  * - `order_not_found` (404): no order has the requested id.
  * - `order_not_active` (409): the order is filled, cancelled or rejected, so
  *   it can no longer be cancelled; `status` has the order's status.
@@ -35,6 +37,7 @@ export type ErrorCode =
   | 'body_too_large'
   | 'unsupported_media_type'
   | 'route_not_found'
+  | 'method_not_allowed'
   | 'order_not_found'
   | 'order_not_active'
   | 'duplicate_client_order_id'
@@ -54,6 +57,7 @@ const ERROR_KINDS: Record<ErrorCode, ErrorKind> = {
   body_too_large: { statusCode: 413, retryable: false },
   unsupported_media_type: { statusCode: 415, retryable: false },
   route_not_found: { statusCode: 404, retryable: false },
+  method_not_allowed: { statusCode: 405, retryable: false },
   order_not_found: { statusCode: 404, retryable: false },
   order_not_active: { statusCode: 409, retryable: false },
   duplicate_client_order_id: { statusCode: 409, retryable: false },

@@ -13,6 +13,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { installErrorHandler } from './error-handler.ts'
 import { installIdentity } from './identity.ts'
 import { installJsonParser } from './json-parser.ts'
+import { addMethodNotAllowedRoutes, collectRouteMethods } from './method-not-allowed.ts'
 import { ApiLogController } from './request-logging.ts'
 import { bookRoutes } from './routes/book.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -28,6 +29,7 @@ export type { ApiDependencies } from './types.ts'
 
 /** Bound on receiving one whole request, headers and body. */
 const REQUEST_TIMEOUT_MS = 10_000
+const DOCS_PREFIX = '/docs'
 
 /** Returns the app ready for `listen()` or `inject()`; the caller owns its lifecycle. */
 export async function buildApp(dependencies: ApiDependencies): Promise<FastifyInstance> {
@@ -65,14 +67,16 @@ export async function buildApp(dependencies: ApiDependencies): Promise<FastifyIn
       },
     },
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX })
 
+  const routeMethods = collectRouteMethods(app, DOCS_PREFIX)
   await app.register(healthRoutes, deps)
   await app.register(orderRoutes, deps)
   await app.register(modifyRoutes, deps)
   await app.register(ordenRoutes, deps)
   await app.register(orderQueryRoutes, deps)
   await app.register(bookRoutes, deps)
+  addMethodNotAllowedRoutes(app, routeMethods)
 
   return app
 }

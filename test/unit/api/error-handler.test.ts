@@ -47,11 +47,33 @@ describe('error handler', () => {
     assert.match(response.json().message, /GET \/nowhere/)
   })
 
-  test('unknown method is 404', async () => {
+  test('wrong method is 405', async () => {
     const response = await guarded.app.inject({ method: 'PUT', url: '/orders' })
 
-    assert.equal(response.statusCode, 404)
-    assert.equal(response.json().error, 'route_not_found')
+    assert.equal(response.statusCode, 405)
+    assert.equal(response.json().error, 'method_not_allowed')
+    assert.equal(response.headers.allow, 'GET, HEAD, POST')
+    assert.match(response.json().message, /PUT is not allowed on \/orders/)
+  })
+
+  test('405 before the body is read', async () => {
+    const response = await guarded.app.inject({
+      method: 'POST',
+      url: '/orders/0b6f3f0e-0000-4000-8000-000000000000',
+      headers: { 'content-type': 'application/json' },
+      payload: '{not json',
+    })
+
+    assert.equal(response.statusCode, 405)
+    assert.equal(response.headers.allow, 'GET, HEAD, PATCH, DELETE')
+    assert.deepEqual(guarded.ioCalls, [])
+  })
+
+  test('wrong method on the book is 405', async () => {
+    const response = await guarded.app.inject({ method: 'DELETE', url: '/book/AAPL' })
+
+    assert.equal(response.statusCode, 405)
+    assert.equal(response.headers.allow, 'GET, HEAD')
   })
 
   test('500 hides the message', async () => {
