@@ -34,6 +34,11 @@ export interface EngineWorkerOptions {
   /** Upper bound of the wait between two attempts to persist a batch. */
   maxRetryDelayMs?: number
   /**
+   * Time a stop gives a batch whose writes fail to persist after all, in ms.
+   * Past it the batch is left to the next owner, which replays it.
+   */
+  stopDrainMs?: number
+  /**
    * Callback for a failure that retrying cannot fix, such as a changed tick
    * size of a traded symbol. The process should stop.
    */
@@ -62,6 +67,8 @@ interface PartitionSlot {
   revoked: boolean
 }
 
+const DEFAULT_STOP_DRAIN_MS = 5000
+
 export class PartitionRevokedError extends Error {
   constructor(partition: number) {
     super(`partition ${partition} was revoked`)
@@ -85,6 +92,8 @@ export class EngineWorker implements PartitionHandler {
   #slots = new Map<number, PartitionSlot>()
   #appliedCommands = 0
   #stopping = false
+  /** Date.now() after which a stop gives up on a failing batch. */
+  #drainDeadlineMs = Infinity
 
   constructor(options: EngineWorkerOptions) {
     this.#options = options
@@ -105,6 +114,7 @@ export class EngineWorker implements PartitionHandler {
     if (this.#consumer !== null) throw new Error('engine worker already started')
 
     this.#stopping = false
+    this.#drainDeadlineMs = Infinity
     this.#consumer = this.#options.log.consumer(this.#options.groupId)
     this.#logger.info({ groupId: this.#options.groupId }, 'engine worker starting')
     this.#running = this.#consumer.run(this).catch((error: unknown) => {
@@ -115,13 +125,14 @@ export class EngineWorker implements PartitionHandler {
 
   /**
    * Drains the in-flight batch, snapshots every owned partition and leaves
-   * the group. A batch whose store writes are failing is not retried past
-   * this call: the next owner replays it.
+   * the group. A batch whose store writes keep failing is retried for
+   * stopDrainMs, then left to the next owner, which replays it.
    */
   async stop(): Promise<void> {
     if (this.#consumer === null) return
 
     this.#stopping = true
+    this.#drainDeadlineMs = Date.now() + (this.#options.stopDrainMs ?? DEFAULT_STOP_DRAIN_MS)
     this.#logger.info({ partitions: [...this.#slots.keys()] }, 'engine worker stopping')
     await this.#consumer.close()
     await this.#running?.catch(() => undefined)
@@ -314,7 +325,7 @@ export class EngineWorker implements PartitionHandler {
     const partition = slot.engine.partition
     const store = this.#options.store
     const built = effects.build(slot.engine)
-    const stop = () => slot.revoked || this.#stopping
+    const stop = () => slot.revoked || (this.#stopping && Date.now() >= this.#drainDeadlineMs)
 
     await this.#retry(partition, 'begin batch', async () => {
       if (slot.revoked) throw new PartitionRevokedError(partition)
@@ -361,9 +372,15 @@ export class EngineWorker implements PartitionHandler {
       try {
         return await action()
       } catch (error) {
-        if (error instanceof PartitionRevokedError || error instanceof PartitionFencedError || stop()) throw error
+        if (error instanceof PartitionRevokedError || error instanceof PartitionFencedError) throw error
+        if (stop()) {
+          this.#logger.warn({ err: error, partition, attempt }, `${what} failed while stopping; not retried`)
+          throw error
+        }
 
-        const delayMs = Math.min(maxDelayMs, 100 * 2 ** Math.min(attempt, 10)) * (0.5 + Math.random() / 2)
+        const backoffMs = Math.min(maxDelayMs, 100 * 2 ** Math.min(attempt, 10)) * (0.5 + Math.random() / 2)
+        // A stop waits for the batch, so a retry sleeps no later than its deadline.
+        const delayMs = Math.max(0, Math.min(backoffMs, this.#drainDeadlineMs - Date.now()))
         this.#logger.warn({ err: error, partition, attempt, delayMs: Math.round(delayMs) }, `${what} failed; retrying`)
         await new Promise((resolve) => setTimeout(resolve, delayMs))
       }

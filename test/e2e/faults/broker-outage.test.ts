@@ -15,7 +15,7 @@ import { Consumer } from '@platformatic/kafka'
 import { startDynaliteProcess, type DynaliteProcess } from '../../helpers/dynalite.ts'
 import { request, waitFor } from '../../helpers/http.ts'
 import { startKafka, type KafkaBroker } from '../../helpers/kafka-broker.ts'
-import { spawnCli, waitForLeases, type EngineProcess } from './engine-process.ts'
+import { spawnCli, stopDrained, waitForLeases, type EngineProcess } from './engine-process.ts'
 import { diffStates, documentClient, invariantViolations, readState, tableSet } from './state.ts'
 import { instrumentsFor, seededRandom } from './workload.ts'
 
@@ -229,13 +229,13 @@ describe('Kafka broker stopped under HTTP load', () => {
         throw new Error(`${error.message}\n${service.output()}`)
       })
     const caughtUpMs = Date.now()
-    assert.equal(await service.stop('SIGTERM'), 0, service.output())
+    await stopDrained(service, lastOffsets)
     assert.deepEqual(await endOffsets(broker.bootstrapServers, topic), ends, 'nothing was appended after the load')
 
     const replay = spawnCli('engine', { ...common, ...reference.env, KAFKA_GROUP_ID: `bref-${run}` })
     processes.push(replay)
     await waitForLeases(doc, reference.tables.snapshots, lastOffsets, CATCH_UP_TIMEOUT_MS)
-    assert.equal(await replay.stop('SIGTERM'), 0, replay.output())
+    await stopDrained(replay, lastOffsets)
 
     const actual = await readState(doc, outage.tables)
     const expected = await readState(doc, reference.tables)

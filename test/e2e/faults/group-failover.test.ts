@@ -14,7 +14,7 @@ import { createKafkaLog } from '../../../src/log/kafka-log.ts'
 import type { CommandLog } from '../../../src/log/types.ts'
 import { startDynaliteProcess, type DynaliteProcess } from '../../helpers/dynalite.ts'
 import { startKafka, type KafkaBroker } from '../../helpers/kafka-broker.ts'
-import { spawnCli, waitForLeases, type EngineProcess } from './engine-process.ts'
+import { spawnCli, stopDrained, waitForLeases, type EngineProcess } from './engine-process.ts'
 import { diffStates, documentClient, invariantViolations, readLease, readState, tableSet } from './state.ts'
 import { appendAll, buildWorkload, instrumentsFor } from './workload.ts'
 
@@ -102,9 +102,9 @@ describe('engine group losing one of two instances', () => {
     t.diagnostic(`victim killed with ${persisted} commands persisted`)
 
     await waitForLeases(doc, pair.tables.snapshots, lastOffsets, TIMEOUT_MS)
-    assert.equal(await survivor.stop('SIGTERM'), 0, survivor.output())
+    await stopDrained(survivor, lastOffsets)
     await waitForLeases(doc, reference.tables.snapshots, lastOffsets, TIMEOUT_MS)
-    assert.equal(await uninterrupted.stop('SIGTERM'), 0, uninterrupted.output())
+    await stopDrained(uninterrupted, lastOffsets)
 
     const assignedPartitions = survivor.assignedPartitions()
     assert.equal(assignedPartitions.size, PARTITIONS, 'the survivor owned every partition at some point')

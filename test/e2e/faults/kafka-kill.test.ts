@@ -14,7 +14,7 @@ import { createKafkaLog } from '../../../src/log/kafka-log.ts'
 import type { CommandLog } from '../../../src/log/types.ts'
 import { startDynaliteProcess, type DynaliteProcess } from '../../helpers/dynalite.ts'
 import { startKafka, type KafkaBroker } from '../../helpers/kafka-broker.ts'
-import { spawnCli, waitForLeases, type EngineProcess } from './engine-process.ts'
+import { spawnCli, stopDrained, waitForLeases, type EngineProcess } from './engine-process.ts'
 import { diffStates, documentClient, invariantViolations, readLease, readState, scanAll, tableSet } from './state.ts'
 import { appendAll, buildWorkload, instrumentsFor, seededRandom } from './workload.ts'
 
@@ -124,9 +124,9 @@ describe('engine killed with SIGKILL, Kafka mode', () => {
     const survivor = spawnCli('engine', victimEnv)
     processes.push(survivor)
     await waitForLeases(doc, victim.tables.snapshots, lastOffsets, FINISH_TIMEOUT_MS)
-    assert.equal(await survivor.stop('SIGTERM'), 0, `graceful stop failed:\n${survivor.output()}`)
+    await stopDrained(survivor, lastOffsets)
     await waitForLeases(doc, reference.tables.snapshots, lastOffsets, FINISH_TIMEOUT_MS)
-    assert.equal(await uninterrupted.stop('SIGTERM'), 0, `graceful stop failed:\n${uninterrupted.output()}`)
+    await stopDrained(uninterrupted, lastOffsets)
     t.diagnostic(`both runs finished ${Math.round((Date.now() - startedMs) / 1000)} s after the first start`)
 
     const expected = await readState(doc, reference.tables)

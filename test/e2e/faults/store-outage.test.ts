@@ -5,16 +5,17 @@
  */
 
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { pino } from 'pino'
 import { createKafkaLog } from '../../../src/log/kafka-log.ts'
 import type { CommandLog } from '../../../src/log/types.ts'
 import { startDynaliteProcess, type DynaliteProcess } from '../../helpers/dynalite.ts'
 import { startKafka, type KafkaBroker } from '../../helpers/kafka-broker.ts'
-import { spawnCli, waitForLeases, type EngineProcess } from './engine-process.ts'
+import { spawnCli, stopDrained, waitForLeases, type EngineProcess } from './engine-process.ts'
 import { diffStates, documentClient, invariantViolations, readLease, readState, tableSet } from './state.ts'
 import { appendAll, buildWorkload, instrumentsFor } from './workload.ts'
 
@@ -108,17 +109,50 @@ describe('store outage under load', () => {
     t.diagnostic(`dynalite stopped for ${OUTAGE_MS} ms with ${persisted} commands persisted`)
 
     await waitForLeases(doc, tables.snapshots, lastOffsets, 180_000)
-    assert.equal(await engine.stop('SIGTERM'), 0, engine.output())
+    await stopDrained(engine, lastOffsets)
     const referenceDoc = documentClient(referenceStore.endpoint)
     await waitForLeases(referenceDoc, tables.snapshots, lastOffsets, 180_000)
-    assert.equal(await reference.stop('SIGTERM'), 0, reference.output())
+    await stopDrained(reference, lastOffsets)
 
     const expected = await readState(referenceDoc, tables)
     const actual = await readState(doc, tables)
     const differences = diffStates(expected, actual)
     t.diagnostic(`commands ${COMMANDS}, orders ${actual.orders.size}, trade items ${actual.trades.size}, mismatches ${differences.length}`)
+    // KEEP_EVIDENCE=1 keeps it for a passing run too, to compare with a failed one.
+    if (differences.length > 0 || process.env.KEEP_EVIDENCE === '1') await keepEvidence(run, dataDir, engine, reference, doc, tables.orders, differences)
     assert.ok(expected.trades.size > 0, 'the workload trades')
     assert.deepEqual(differences, [])
     assert.deepEqual(invariantViolations(actual), [])
   })
 })
+
+/**
+ * Keeps what a failed run needs to be explained: both engines' logs, the
+ * outage store's files and a consistent GetItem of every differing order,
+ * which distinguishes a write that never landed from an item a Scan missed.
+ */
+async function keepEvidence(
+  run: string,
+  dataDir: string,
+  engine: EngineProcess,
+  reference: EngineProcess,
+  doc: DynamoDBDocumentClient,
+  ordersTable: string,
+  differences: string[],
+): Promise<void> {
+  const dir = join(tmpdir(), `store-outage-failure-${run}`)
+  await mkdir(dir, { recursive: true })
+  await engine.saveLog(join(dir, 'outage-engine.log'))
+  await reference.saveLog(join(dir, 'reference-engine.log'))
+  await cp(join(dataDir, 'dynamo'), join(dir, 'dynamo'), { recursive: true })
+
+  const lookups = []
+  for (const difference of differences) {
+    const key = /^orders (\S+):/.exec(difference)?.[1]
+    if (key === undefined) continue
+    const output = await doc.send(new GetCommand({ TableName: ordersTable, Key: { id: key }, ConsistentRead: true }))
+    lookups.push({ id: key, item: output.Item ?? null })
+  }
+  await writeFile(join(dir, 'differences.json'), JSON.stringify({ differences, lookups }, null, 2))
+  process.stderr.write(`store-outage: evidence kept in ${dir}\n`)
+}
