@@ -13,6 +13,7 @@ const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
 const START_TIMEOUT_MS = 60_000
 
 export interface ServiceProcess {
+  pid: number
   /** Base URL of the API; undefined for the engine role. */
   url: string | undefined
   /** The last log lines, for failure messages. */
@@ -22,7 +23,7 @@ export interface ServiceProcess {
 }
 
 export interface ServiceProcessOptions {
-  role: 'all' | 'engine'
+  role: 'all' | 'api' | 'engine'
   env: Record<string, string>
   /** Directory for a V8 CPU profile written at exit; no profiling when absent. */
   cpuProfileDir?: string
@@ -61,6 +62,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   })
 
   return {
+    pid: child.pid!,
     url,
     output: () => tail,
     async stop() {

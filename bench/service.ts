@@ -1,7 +1,7 @@
 /**
  * Service benchmark: runs the service CLI in the embedded mode (file log,
  * in-process dynalite) and in the Kafka mode (a broker from
- * scripts/kafka/kafka.sh on 19290/19291, dynalite from scripts/dynalite.ts
+ * scripts/kafka/kafka.sh on 31000/31001, dynalite from scripts/dynalite.ts
  * behind a request-counting proxy), and measures per mode:
  * - accepted orders/s under closed-loop load (autocannon, N connections);
  * - POST latency p50/p99 at a fixed offered rate, and when that is not
@@ -9,11 +9,18 @@
  * - the time the engine takes to apply what the load left behind;
  * - the time to drain a backlog appended straight to the log while no
  *   engine runs, and the engine rate it shows;
- * - store write requests and items per command (Kafka mode, from the proxy).
+ * - store write requests and items per command (Kafka mode, from the proxy);
+ * - CPU use of the service processes and dynalite, in cores, per phase.
  *
- *   node bench/service.ts [--mode embedded --mode kafka] [--duration 15]
- *     [--connections 32] [--rate 2000] [--low-rate N] [--rate-duration 10]
- *     [--backlog 20000] [--cpu-prof DIR]
+ * The Kafka mode runs the API and the engine as separate `api` and `engine`
+ * processes, the deployment recommended for Kafka. `--mode kafka-all` runs
+ * both in one `all` process instead. `--drain-only` skips the HTTP load.
+ *
+ *   node bench/service.ts [--mode embedded --mode kafka --mode kafka-all]
+ *     [--duration 15] [--connections 32] [--rate 2000] [--low-rate N]
+ *     [--rate-duration 10] [--backlog 20000] [--drain-only] [--cpu-prof DIR]
+ *
+ * Every port is in 31000-31099.
  *
  * The last line printed is a JSON summary.
  */
@@ -30,17 +37,18 @@ import { createDynamoStore } from '../src/store/dynamo-store.ts'
 import { startDynaliteProcess } from '../test/helpers/dynalite.ts'
 import { startKafka } from '../test/helpers/kafka-broker.ts'
 import { appendBacklog } from './backlog.ts'
+import { findProcess, sampleCpu, type CpuUsage } from './service-cpu.ts'
 import { startDynamoCounter, type DynamoCounts } from './dynamo-counter.ts'
 import { SYMBOLS } from './order-mix.ts'
 import { apiProbe, loadOrders, waitApplied, type AppliedProbe, type LoadResult } from './service-load.ts'
 import { startServiceProcess, type ServiceProcess } from './service-processes.ts'
 
-const KAFKA_PORT = 19290
-const KAFKA_CONTROLLER_PORT = 19291
-const EMBEDDED_API_PORT = 18310
-const KAFKA_API_PORT = 18311
-const DYNALITE_PORTS: [number, number] = [18320, 18329]
-const COUNTER_PORT = 18330
+const KAFKA_PORT = 31000
+const KAFKA_CONTROLLER_PORT = 31001
+const EMBEDDED_API_PORT = 31010
+const KAFKA_API_PORT = 31011
+const DYNALITE_PORTS: [number, number] = [31020, 31029]
+const COUNTER_PORT = 31030
 const PARTITIONS = 3
 const TOPIC = 'bench.orders'
 const APPLY_TIMEOUT_MS = 300_000
@@ -61,6 +69,7 @@ const { values } = parseArgs({
     // NOTE: 20,000 keeps both modes near 10 minutes at the ~200-300 commands/s
     // measured on 2 shared cores; pass --backlog 100000 for the full figure.
     backlog: { type: 'string', default: '20000' },
+    'drain-only': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
   },
 })
@@ -74,10 +83,11 @@ function positiveInteger(name: string, text: string): number {
   return value
 }
 
+const MODES = ['embedded', 'kafka', 'kafka-all']
 const modes = values.mode ?? ['embedded', 'kafka']
 for (const mode of modes) {
-  if (mode !== 'embedded' && mode !== 'kafka') {
-    process.stderr.write(`--mode must be embedded or kafka, got ${JSON.stringify(mode)}\n`)
+  if (!MODES.includes(mode)) {
+    process.stderr.write(`--mode must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}\n`)
     process.exit(2)
   }
 }
@@ -110,9 +120,15 @@ interface ModeSetup {
   /** Probe for the drain, when the drain runs without the API. */
   storeProbe: AppliedProbe | undefined
   counter: { counts(): DynamoCounts, reset(): void } | undefined
+  /** Processes that serve the HTTP load; the last one runs the API. */
+  loadRoles: ServiceRole[]
   drainRole: 'all' | 'engine'
+  /** Pid of dynalite when it runs in a process of its own. */
+  dynalitePid: number | undefined
   close(): Promise<void>
 }
+
+type ServiceRole = 'all' | 'api' | 'engine'
 
 async function setUpEmbedded(root: string): Promise<ModeSetup> {
   const dataDir = join(root, 'data')
@@ -122,12 +138,14 @@ async function setUpEmbedded(root: string): Promise<ModeSetup> {
     storeProbe: undefined,
     counter: undefined,
     // The embedded log and store live in the `all` process only.
+    loadRoles: ['all'],
     drainRole: 'all',
+    dynalitePid: undefined,
     close: async () => {},
   }
 }
 
-async function setUpKafka(root: string): Promise<ModeSetup> {
+async function setUpKafka(root: string, loadRoles: ServiceRole[]): Promise<ModeSetup> {
   const broker = await startKafka({
     port: KAFKA_PORT,
     controllerPort: KAFKA_CONTROLLER_PORT,
@@ -135,6 +153,7 @@ async function setUpKafka(root: string): Promise<ModeSetup> {
     alwaysStart: true,
   })
   const dynalite = await startDynaliteProcess({ ports: DYNALITE_PORTS, createTableMs: 0 })
+  const dynalitePort = new URL(dynalite.endpoint).port
   const counter = await startDynamoCounter(COUNTER_PORT, dynalite.endpoint)
   const bootstrap = broker.bootstrapServers.join(',')
   const store = createDynamoStore({
@@ -175,7 +194,9 @@ async function setUpKafka(root: string): Promise<ModeSetup> {
       return order !== null && order.status !== 'accepted'
     },
     counter,
+    loadRoles,
     drainRole: 'engine',
+    dynalitePid: findProcess(['scripts/dynalite.ts', '--port', dynalitePort]),
     close: async () => {
       await store.close()
       await counter.close()
@@ -199,20 +220,58 @@ function perCommand(counts: DynamoCounts | undefined, commands: number) {
   }
 }
 
-async function benchMode(mode: string) {
-  const root = mkdtempSync(join(tmpdir(), `bench-service-${mode}-`))
-  print(`\n${mode}: data under ${root}`)
-  const setup = mode === 'kafka' ? await setUpKafka(root) : await setUpEmbedded(root)
-  let service: ServiceProcess | undefined
+function formatCpu(usage: CpuUsage): string {
+  const parts = Object.entries(usage.cores).map(([name, cores]) => `${name} ${cores}`)
+  return `cores used: ${parts.join(', ')}, machine ${usage.machineCores}; load average ${usage.loadAverage}`
+}
+
+/** Starts the processes of one phase in order and stops them in reverse. */
+async function startProcesses(
+  roles: ServiceRole[],
+  env: Record<string, string>,
+  mode: string,
+  phase: string,
+): Promise<ServiceProcess[]> {
+  const started: ServiceProcess[] = []
+  try {
+    for (const role of roles) {
+      started.push(await startServiceProcess({ role, env, cpuProfileDir: profileDir(mode, `${phase}-${role}`) }))
+    }
+  } catch (error) {
+    await stopProcesses(started)
+    throw error
+  }
+  return started
+}
+
+async function stopProcesses(processes: ServiceProcess[]): Promise<void> {
+  for (const service of [...processes].reverse()) await service.stop()
+}
+
+function cpuPids(processes: ServiceProcess[], roles: ServiceRole[], dynalitePid: number | undefined) {
+  const pids: Record<string, number> = {}
+  processes.forEach((service, i) => {
+    pids[roles[i]] = service.pid
+  })
+  if (dynalitePid !== undefined) pids.dynalite = dynalitePid
+  // autocannon, the counting proxy and the drain's store probe run here.
+  pids.bench = process.pid
+  return pids
+}
+
+async function runLoad(mode: string, setup: ModeSetup) {
+  const processes = await startProcesses(setup.loadRoles, setup.env, mode, 'load')
+  const sampler = sampleCpu(cpuPids(processes, setup.loadRoles, setup.dynalitePid))
 
   try {
-    service = await startServiceProcess({ role: 'all', env: setup.env, cpuProfileDir: profileDir(mode, 'load') })
-    const url = service.url as string
+    const url = processes.at(-1)!.url as string
     const probe = apiProbe(url)
 
     // Closed loop: as many orders as the API accepts over N connections.
     setup.counter?.reset()
+    const closedStartMs = performance.now()
     const closed = await loadOrders({ url, connections, durationSec, seed: 1 })
+    const closedCpu = sampler.usage(closedStartMs, performance.now())
     const closedApply = await waitApplied(probe, [...closed.lastIds.values()], APPLY_TIMEOUT_MS)
     const closedCounts = setup.counter?.counts()
     print(
@@ -220,64 +279,89 @@ async function benchMode(mode: string) {
         `(p50 ${closed.latencyMs.p50} ms, p99 ${closed.latencyMs.p99} ms, non-2xx ${closed.non2xx}); ` +
         `engine caught up ${(closedApply.lastMs / 1000).toFixed(1)} s after the load`,
     )
+    print(`    ${formatCpu(closedCpu)}`)
 
     // Fixed offered rate, then a lower one when the first is not sustained.
-    const fixed: LoadResult[] = []
+    const fixed: (LoadResult & { cpu: CpuUsage })[] = []
     const lowRate = lowRateOption ?? Math.max(10, Math.floor(closed.acceptedPerSec / 2))
     for (const offered of [rate, lowRate]) {
+      const startMs = performance.now()
       const load = await loadOrders({ url, connections: 64, durationSec: rateDurationSec, overallRate: offered, seed: 2 })
+      const cpu = sampler.usage(startMs, performance.now())
       await waitApplied(probe, [...load.lastIds.values()], APPLY_TIMEOUT_MS)
-      fixed.push(load)
+      fixed.push({ ...load, cpu })
       print(
         `  fixed rate ${offered}/s, ${rateDurationSec} s: ${load.acceptedPerSec} accepted/s, ` +
           `p50 ${load.latencyMs.p50} ms, p99 ${load.latencyMs.p99} ms, non-2xx ${load.non2xx}`,
       )
+      print(`    ${formatCpu(cpu)}`)
       if (load.acceptedPerSec >= offered * SUSTAINED_SHARE) break
     }
-    await service.stop()
-    service = undefined
 
-    // Backlog: append straight to the log with no engine running, then time the drain.
-    const log = setup.openLog()
-    await log.ensure()
-    const producer = log.producer()
-    const backlog = await appendBacklog(producer, backlogCommands, 3)
-    await producer.close()
-    await log.close()
-    print(`  appended ${backlog.commands} commands in ${backlog.appendSeconds.toFixed(1)} s`)
+    return {
+      closedLoop: {
+        ...summarizeLoad(closed),
+        engineCatchUpSec: Math.round(closedApply.lastMs / 100) / 10,
+        cpu: closedCpu,
+      },
+      fixedRate: fixed.map((load) => ({ ...summarizeLoad(load), cpu: load.cpu })),
+      sustainedRate: fixed[0].acceptedPerSec >= rate * SUSTAINED_SHARE ? rate : fixed[0].acceptedPerSec,
+      closedLoopStoreWrites: perCommand(closedCounts, closed.accepted),
+    }
+  } catch (error) {
+    for (const service of processes) process.stderr.write(`service output:\n${service.output()}\n`)
+    throw error
+  } finally {
+    sampler.stop()
+    await stopProcesses(processes)
+  }
+}
 
-    setup.counter?.reset()
-    const spawnStart = performance.now()
-    service = await startServiceProcess({
-      role: setup.drainRole,
-      env: setup.env,
-      cpuProfileDir: profileDir(mode, 'drain'),
-    })
+async function runDrain(mode: string, setup: ModeSetup) {
+  // Backlog: append straight to the log with no engine running, then time the drain.
+  const log = setup.openLog()
+  await log.ensure()
+  const producer = log.producer()
+  const backlog = await appendBacklog(producer, backlogCommands, 3)
+  await producer.close()
+  await log.close()
+  print(`  appended ${backlog.commands} commands in ${backlog.appendSeconds.toFixed(1)} s`)
+
+  setup.counter?.reset()
+  const spawnStart = performance.now()
+  const [service] = await startProcesses([setup.drainRole], setup.env, mode, 'drain')
+  const sampler = sampleCpu(cpuPids([service], [setup.drainRole], setup.dynalitePid))
+
+  try {
     const readyMs = performance.now() - spawnStart
+    const waitStart = performance.now()
     const drainProbe = setup.storeProbe ?? apiProbe(service.url as string)
     const drainTimeoutMs = Math.max(APPLY_TIMEOUT_MS, (backlog.commands / MIN_DRAIN_COMMANDS_PER_SEC) * 1000)
     const drain = await waitApplied(drainProbe, [...backlog.lastIds.values()], drainTimeoutMs, backlog.firstId)
     const drainCounts = setup.counter?.counts()
-    await service.stop()
-    service = undefined
+    // From ready to the last command applied: the group join, the fetches
+    // and the first batch count, unlike in the rate from the first command.
+    const cpu = sampler.usage(waitStart, waitStart + drain.lastMs)
 
     const drainSeconds = (readyMs + drain.lastMs) / 1000
     const applySeconds = (drain.lastMs - (drain.firstMs ?? 0)) / 1000
     const engineCommandsPerSec = Math.round(backlog.commands / applySeconds)
+    const readyCommandsPerSec = Math.round(backlog.commands / (drain.lastMs / 1000))
+    const cpuMsPerCommand: Record<string, number> = {}
+    for (const [name, cores] of Object.entries(cpu.cores)) {
+      cpuMsPerCommand[name] = Math.round((cores * drain.lastMs * 1000) / backlog.commands) / 1000
+    }
     print(
       `  backlog of ${backlog.commands}: drained ${drainSeconds.toFixed(1)} s after the ${setup.drainRole} role was ` +
         `started (ready after ${(readyMs / 1000).toFixed(1)} s); engine ${engineCommandsPerSec} commands/s ` +
-        'from the first applied command to the last',
+        `from the first applied command to the last, ${readyCommandsPerSec} commands/s from ready to the last`,
     )
+    print(`    ${formatCpu(cpu)}; CPU ms per command: ${JSON.stringify(cpuMsPerCommand)}`)
     if (drainCounts !== undefined) {
       print(`  store writes while draining: ${JSON.stringify(perCommand(drainCounts, backlog.commands))}`)
     }
 
     return {
-      mode,
-      closedLoop: { ...summarizeLoad(closed), engineCatchUpSec: Math.round(closedApply.lastMs / 100) / 10 },
-      fixedRate: fixed.map(summarizeLoad),
-      sustainedRate: fixed[0].acceptedPerSec >= rate * SUSTAINED_SHARE ? rate : fixed[0].acceptedPerSec,
       backlog: {
         commands: backlog.commands,
         appendSec: Math.round(backlog.appendSeconds * 10) / 10,
@@ -285,20 +369,47 @@ async function benchMode(mode: string) {
         drainSec: Math.round(drainSeconds * 10) / 10,
         roleReadySec: Math.round(readyMs / 100) / 10,
         engineCommandsPerSec,
+        readyCommandsPerSec,
+        cpu,
+        cpuMsPerCommand,
       },
+      /** Engine only: the drain appends commands without the API. */
+      drainStoreWrites: perCommand(drainCounts, backlog.commands),
+    }
+  } catch (error) {
+    process.stderr.write(`service output:\n${service.output()}\n`)
+    throw error
+  } finally {
+    sampler.stop()
+    await service.stop()
+  }
+}
+
+async function benchMode(mode: string) {
+  const root = mkdtempSync(join(tmpdir(), `bench-service-${mode}-`))
+  print(`\n${mode}: data under ${root}`)
+  const setup = mode === 'embedded'
+    ? await setUpEmbedded(root)
+    : await setUpKafka(root, mode === 'kafka' ? ['engine', 'api'] : ['all'])
+
+  try {
+    const load = values['drain-only'] ? undefined : await runLoad(mode, setup)
+    const drain = await runDrain(mode, setup)
+    return {
+      mode,
+      loadRoles: setup.loadRoles,
+      closedLoop: load?.closedLoop ?? null,
+      fixedRate: load?.fixedRate ?? [],
+      sustainedRate: load?.sustainedRate ?? null,
+      backlog: drain.backlog,
       storeWrites: {
-        /** Engine only: the drain appends commands without the API. */
-        drain: perCommand(drainCounts, backlog.commands),
+        drain: drain.drainStoreWrites,
         /** API acceptance copies plus engine writes, per accepted order under closed-loop load. */
-        closedLoop: perCommand(closedCounts, closed.accepted),
+        closedLoop: load?.closedLoopStoreWrites ?? null,
       },
       symbols: SYMBOLS.length,
     }
-  } catch (error) {
-    if (service !== undefined) process.stderr.write(`service output:\n${service.output()}\n`)
-    throw error
   } finally {
-    await service?.stop()
     await setup.close()
     rmSync(root, { recursive: true, force: true })
   }

@@ -5,19 +5,23 @@
  * resting-order key, which no later state of the book uses again.
  */
 
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb'
+import type { WriteRequest } from '@aws-sdk/client-dynamodb'
 
+import type { AttributeMap } from './attribute-values.ts'
 import { requestOptions, type StoreContext } from './client.ts'
 import { backoffDelayMs, sleep, withRetry } from './retry.ts'
+
+interface BatchWriteOutput {
+  UnprocessedItems?: Record<string, WriteRequest[]>
+}
 
 /** BatchWriteItem accepts at most 25 put or delete requests. */
 export const BATCH_WRITE_MAX_ITEMS = 25
 
-type Item = Record<string, unknown>
-
+/** One put or delete of a BatchWriteItem request, with its item or key already marshalled. */
 export type BatchRequest =
-  | { table: string, PutRequest: { Item: Item } }
-  | { table: string, DeleteRequest: { Key: Item } }
+  | { table: string, PutRequest: { Item: AttributeMap } }
+  | { table: string, DeleteRequest: { Key: AttributeMap } }
 
 /** Splits requests into BatchWriteItem calls of at most 25 requests each. */
 export function chunkRequests(requests: readonly BatchRequest[]): BatchRequest[][] {
@@ -40,7 +44,7 @@ export async function writeChunk(context: StoreContext, chunk: BatchRequest[], i
   for (let round = 1; ; round++) {
     const input = { RequestItems: groupByTable(pending) }
     const output = await withRetry(
-      () => context.doc.send(new BatchWriteCommand(input), requestOptions(context)),
+      () => context.http.send<BatchWriteOutput>('BatchWriteItem', input, requestOptions(context).abortSignal),
       policy,
       context.logger,
       ids,
@@ -61,8 +65,8 @@ export async function writeChunk(context: StoreContext, chunk: BatchRequest[], i
   }
 }
 
-function groupByTable(requests: readonly BatchRequest[]): Record<string, Array<Omit<BatchRequest, 'table'>>> {
-  const byTable: Record<string, Array<Omit<BatchRequest, 'table'>>> = {}
+function groupByTable(requests: readonly BatchRequest[]): Record<string, WriteRequest[]> {
+  const byTable: Record<string, WriteRequest[]> = {}
   for (const { table, ...request } of requests) {
     byTable[table] ??= []
     byTable[table].push(request)

@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { Logger } from 'pino'
+import type { DynamoHttpClient } from './dynamo-http.ts'
 import type { RetryPolicy } from './retry.ts'
 
 export interface ClientOptions {
@@ -20,6 +21,9 @@ export interface ClientOptions {
 
 /** Client, logger, timeout and retry policies shared by the repositories. */
 export interface StoreContext {
+  /** The lean client of the persist path's writes, which carry marshalled items. */
+  http: DynamoHttpClient
+  /** The document client, for reads and the writes outside the persist path. */
   doc: DynamoDBDocumentClient
   logger: Logger
   requestTimeoutMs: number

@@ -7,6 +7,7 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
 import type { Logger } from 'pino'
 import type { Side } from '../log/commands.ts'
 import { createDocumentClient, requestOptions, type StoreContext } from './client.ts'
+import { DynamoHttpClient } from './dynamo-http.ts'
 import { chunkRequests, writeChunk, type BatchRequest } from './batch-writer.ts'
 import { forEachConcurrent } from './concurrency.ts'
 import { DeadLettersRepository } from './dead-letters-repository.ts'
@@ -72,6 +73,11 @@ export interface DynamoStoreOptions {
 const DEFAULT_PERSIST_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 2000 }
 const DEFAULT_REQUEST_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 25, maxDelayMs: 250 }
 const DEFAULT_PERSIST_CONCURRENCY = 24
+/**
+ * Keep-alive connections of the persist path. The engine persists each of
+ * its partitions' batches at once, persistConcurrency requests each.
+ */
+const PERSIST_MAX_SOCKETS = 64
 const DEFAULT_TABLE_ACTIVE_TIMEOUT_MS = 300_000
 
 /** Largest `depth` of bookLevels(); it is the Limit of one Query per side. */
@@ -98,12 +104,22 @@ class DynamoStore implements Store {
 
   constructor(options: DynamoStoreOptions) {
     const { client, doc } = createDocumentClient(options)
-    this.#destroyClient = () => client.destroy()
+    const http = new DynamoHttpClient({
+      client,
+      endpoint: options.endpoint,
+      requestTimeoutMs: options.requestTimeoutMs,
+      maxSockets: PERSIST_MAX_SOCKETS,
+    })
+    this.#destroyClient = () => {
+      http.destroy()
+      client.destroy()
+    }
     this.#tables = { ...DEFAULT_TABLE_NAMES, ...options.tables }
     this.#persistConcurrency = options.persistConcurrency ?? DEFAULT_PERSIST_CONCURRENCY
     this.#tableActiveTimeoutMs = options.tableActiveTimeoutMs ?? DEFAULT_TABLE_ACTIVE_TIMEOUT_MS
 
     this.#context = {
+      http,
       doc,
       logger: options.logger,
       requestTimeoutMs: options.requestTimeoutMs,

@@ -11,8 +11,9 @@
  * only apply when the stored version is lower or equal.
  */
 
-import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import { QueryCommand } from '@aws-sdk/lib-dynamodb'
 import type { Side } from '../log/commands.ts'
+import { marshallFlat } from './attribute-values.ts'
 import { levelKey, sideLetter } from './book-keys.ts'
 import { isConditionalCheckFailed, requestOptions, type StoreContext } from './client.ts'
 import { withRetry } from './retry.ts'
@@ -54,16 +55,16 @@ export class LevelsRepository {
       TableName: this.#tableName,
       ConditionExpression: VERSION_GUARD,
       ExpressionAttributeNames: { '#levelKey': 'levelKey', '#version': 'version' },
-      ExpressionAttributeValues: { ':version': level.version },
+      ExpressionAttributeValues: { ':version': { N: String(level.version) } },
     }
 
     try {
       if (level.orderCount === 0) {
-        const input = { ...guard, Key: { symbol: level.symbol, levelKey: key } }
-        await this.#context.doc.send(new DeleteCommand(input), requestOptions(this.#context))
+        const input = { ...guard, Key: { symbol: { S: level.symbol }, levelKey: { S: key } } }
+        await this.#context.http.send('DeleteItem', input, requestOptions(this.#context).abortSignal)
       } else {
-        const input = { ...guard, Item: { ...level, levelKey: key } }
-        await this.#context.doc.send(new PutCommand(input), requestOptions(this.#context))
+        const input = { ...guard, Item: marshallFlat({ ...level, levelKey: key }) }
+        await this.#context.http.send('PutItem', input, requestOptions(this.#context).abortSignal)
       }
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error

@@ -9,8 +9,9 @@
  * Puts and deletes only apply when the stored version is lower or equal.
  */
 
-import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
 import type { Side } from '../log/commands.ts'
+import { marshallFlat } from './attribute-values.ts'
 import { restingOrderKey, sideLetter } from './book-keys.ts'
 import type { BatchRequest } from './batch-writer.ts'
 import { isConditionalCheckFailed, requestOptions, type StoreContext } from './client.ts'
@@ -51,14 +52,14 @@ export class OrderBookRepository {
   async putVersioned(record: RestingOrderRecord): Promise<void> {
     const input = {
       TableName: this.#tableName,
-      Item: { ...record, bookKey: bookKeyOf(record) },
+      Item: marshallFlat({ ...record, bookKey: bookKeyOf(record) }),
       ConditionExpression: VERSION_GUARD,
       ExpressionAttributeNames: { '#bookKey': 'bookKey', '#version': 'version' },
-      ExpressionAttributeValues: { ':version': record.version },
+      ExpressionAttributeValues: { ':version': { N: String(record.version) } },
     }
 
     try {
-      await this.#context.doc.send(new PutCommand(input), requestOptions(this.#context))
+      await this.#context.http.send('PutItem', input, requestOptions(this.#context).abortSignal)
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error
     }
@@ -70,7 +71,8 @@ export class OrderBookRepository {
    * a key for good, so no later state of the book writes that key again.
    */
   batchDelete(key: RestingOrderKey): BatchRequest {
-    return { table: this.#tableName, DeleteRequest: { Key: { symbol: key.symbol, bookKey: bookKeyOf(key) } } }
+    const marshalled = { symbol: { S: key.symbol }, bookKey: { S: bookKeyOf(key) } }
+    return { table: this.#tableName, DeleteRequest: { Key: marshalled } }
   }
 
   /**

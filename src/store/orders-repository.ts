@@ -22,6 +22,7 @@
  */
 
 import { GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb'
+import { marshallFlat } from './attribute-values.ts'
 import type { BatchRequest } from './batch-writer.ts'
 import { isConditionalCheckFailed, requestOptions, type StoreContext } from './client.ts'
 import { decodeCursor, encodeCursor } from './order-cursor.ts'
@@ -235,7 +236,7 @@ export class OrdersRepository {
     if (!FINAL_STATUSES.has(order.status)) {
       throw new RangeError(`order ${order.id} is ${order.status}, not final; write it with putVersioned`)
     }
-    return { table: this.#tableName, PutRequest: { Item: toItem(order) } }
+    return { table: this.#tableName, PutRequest: { Item: marshallFlat(toItem(order)) } }
   }
 
   /**
@@ -246,14 +247,14 @@ export class OrdersRepository {
   async putVersioned(order: OrderRecord): Promise<boolean> {
     const input = {
       TableName: this.#tableName,
-      Item: toItem(order),
+      Item: marshallFlat(toItem(order)),
       ConditionExpression: 'attribute_not_exists(#id) OR #version <= :version',
       ExpressionAttributeNames: { '#id': 'id', '#version': 'version' },
-      ExpressionAttributeValues: { ':version': order.version },
+      ExpressionAttributeValues: { ':version': { N: String(order.version) } },
     }
 
     try {
-      await this.#context.doc.send(new PutCommand(input), requestOptions(this.#context))
+      await this.#context.http.send('PutItem', input, requestOptions(this.#context).abortSignal)
       return true
     } catch (error) {
       if (isConditionalCheckFailed(error)) return false

@@ -12,6 +12,7 @@
 
 import { QueryCommand } from '@aws-sdk/lib-dynamodb'
 
+import { marshallFlat } from './attribute-values.ts'
 import type { BatchRequest } from './batch-writer.ts'
 import { requestOptions, type StoreContext } from './client.ts'
 import { withRetry } from './retry.ts'
@@ -61,7 +62,7 @@ export class TradesRepository {
       items.set(`${taker.orderId}\u0000${trade.tradeId}`, taker)
     }
 
-    return [...items.values()].map((Item) => ({ table: this.#tableName, PutRequest: { Item } }))
+    return [...items.values()].map((item) => ({ table: this.#tableName, PutRequest: { Item: marshallFlat(item) } }))
   }
 
   /** Returns the trades of one order, oldest first. */
