@@ -1,13 +1,13 @@
 /**
  * CPU use of the benchmark's processes, sampled from /proc (Linux only), so
- * that a figure can say which process was busy: the engine, dynalite or the
+ * that a figure shows which process was busy: the engine, dynalite or the
  * rest of the machine.
  */
 
 import { readdirSync, readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 
-/** Clock ticks per second of utime and stime in /proc/PID/stat; 100 on Linux x86-64 and arm64. */
+/** Clock ticks per second of utime and stime in /proc/PID/stat (USER_HZ, 100 on Linux x86-64 and arm64). */
 const CLOCK_TICKS_PER_SEC = 100
 const SAMPLE_INTERVAL_MS = 250
 
