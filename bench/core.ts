@@ -11,6 +11,10 @@
  * taker ids in order). Then each run times our core over the whole stream
  * (and the prefix within it), the peer over the prefix, and a second pass of
  * each with process.hrtime.bigint() around every command for latencies.
+ * The timed passes also read the wall clock and the process CPU time every
+ * 25,000 commands of the prefix. The slice rates show how each book speeds
+ * up while V8 optimizes it again, and CPU time is less disturbed than wall
+ * time by other jobs on the machine.
  * Figures are medians over the runs. The last line printed is a JSON summary.
  *
  * A forced GC runs before each timed pass. It also collects the hidden
@@ -33,6 +37,7 @@ import {
 
 const TARGET_COMMANDS_PER_SEC = 1_000_000
 const TARGET_RATIO = 10
+const SLICE_COMMANDS = 25_000
 
 const { values } = parseArgs({
   options: {
@@ -65,18 +70,50 @@ const collectGarbage = (globalThis as { gc?: () => void }).gc ?? (() => {})
 
 type DriverFactory = (flow: OrderFlow, recorder: TradeRecorder | null) => ApplyCommand
 
-/** Times the commands [0, end) on a fresh book; returns seconds at each of the cut points. */
-function timeRun(factory: DriverFactory, flow: OrderFlow, cuts: number[]): number[] {
+/** Wall-clock and CPU seconds since the start of a timed pass, at each cut point. */
+interface PassTimes {
+  seconds: number[]
+  /** Process CPU time (user + system, all threads, so GC and JIT threads too). */
+  cpuSeconds: number[]
+}
+
+/** Times the commands [0, end) on a fresh book, reading both clocks at each of the cut points. */
+function timeRun(factory: DriverFactory, flow: OrderFlow, cuts: number[]): PassTimes {
   collectGarbage()
   const apply = factory(flow, null)
-  const seconds: number[] = []
+  const times: PassTimes = { seconds: [], cpuSeconds: [] }
   let index = 0
+  const startCpu = process.cpuUsage()
   const start = process.hrtime.bigint()
   for (const cut of cuts) {
     for (; index < cut; index++) apply(index)
-    seconds.push(Number(process.hrtime.bigint() - start) / 1e9)
+    times.seconds.push(Number(process.hrtime.bigint() - start) / 1e9)
+    const cpu = process.cpuUsage(startCpu)
+    times.cpuSeconds.push((cpu.user + cpu.system) / 1e6)
   }
-  return seconds
+  return times
+}
+
+/** Returns cut points every SLICE_COMMANDS commands below end, then end. */
+function sliceCuts(end: number): number[] {
+  const cuts: number[] = []
+  for (let cut = SLICE_COMMANDS; cut < end; cut += SLICE_COMMANDS) cuts.push(cut)
+  cuts.push(end)
+  return cuts
+}
+
+/** Returns the rate, in commands/s, of each slice: from the previous cut (0 for the first) to this cut. */
+function sliceRates(cuts: number[], seconds: number[]): number[] {
+  return cuts.map((cut, i) => {
+    const fromCut = i === 0 ? 0 : cuts[i - 1]
+    const fromSeconds = i === 0 ? 0 : seconds[i - 1]
+    return (cut - fromCut) / (seconds[i] - fromSeconds)
+  })
+}
+
+/** Returns the median of each column of equally long rows. */
+function columnMedians(rows: number[][]): number[] {
+  return rows[0].map((_, column) => median(rows.map((row) => row[column])))
 }
 
 /** Runs the commands [0, end) on a fresh book with a clock read around each one. */
@@ -161,12 +198,24 @@ for (const scenario of scenarios) {
   const peerRates: number[] = []
   const coreLatencies: LatencyPercentiles[] = []
   const peerLatencies: LatencyPercentiles[] = []
+  const prefixCuts = sliceCuts(peerEnd)
+  const coreSliceRates: number[][] = []
+  const peerSliceRates: number[][] = []
+  const coreCpuNs: number[] = []
+  const corePrefixCpuNs: number[] = []
+  const peerCpuNs: number[] = []
   for (let run = 0; run < runs; run++) {
-    const [prefixSeconds, wholeSeconds] = timeRun(createCoreDriver, flow, [peerEnd, flow.length])
-    corePrefixRates.push(peerEnd / prefixSeconds)
-    coreRates.push(flow.length / wholeSeconds)
-    const [peerSeconds] = timeRun(createPeerDriver, flow, [peerEnd])
-    peerRates.push(peerEnd / peerSeconds)
+    const core = timeRun(createCoreDriver, flow, [...prefixCuts, flow.length])
+    const prefixEnd = prefixCuts.length - 1
+    corePrefixRates.push(peerEnd / core.seconds[prefixEnd])
+    coreRates.push(flow.length / core.seconds[prefixCuts.length])
+    coreSliceRates.push(sliceRates(prefixCuts, core.seconds))
+    corePrefixCpuNs.push((core.cpuSeconds[prefixEnd] * 1e9) / peerEnd)
+    coreCpuNs.push((core.cpuSeconds[prefixCuts.length] * 1e9) / flow.length)
+    const peer = timeRun(createPeerDriver, flow, prefixCuts)
+    peerRates.push(peerEnd / peer.seconds[prefixEnd])
+    peerSliceRates.push(sliceRates(prefixCuts, peer.seconds))
+    peerCpuNs.push((peer.cpuSeconds[prefixEnd] * 1e9) / peerEnd)
     coreLatencies.push(latencyRun(createCoreDriver, flow, flow.length))
     peerLatencies.push(latencyRun(createPeerDriver, flow, peerEnd))
     process.stdout.write(
@@ -180,6 +229,8 @@ for (const scenario of scenarios) {
   const peerRate = median(peerRates)
   const coreLatency = medianPercentiles(coreLatencies)
   const peerLatency = medianPercentiles(peerLatencies)
+  const coreSlices = columnMedians(coreSliceRates).map((rate) => round(rate))
+  const peerSlices = columnMedians(peerSliceRates).map((rate) => round(rate))
   const result = {
     scenario: scenario.name,
     commands: flow.length,
@@ -193,12 +244,34 @@ for (const scenario of scenarios) {
     ratioOnPrefix: round(corePrefixRate / peerRate, 1),
     /** Our whole-stream rate over the peer's prefix rate. */
     ratioWholeOverPrefix: round(coreRate / peerRate, 1),
+    /**
+     * Process CPU time per command, which load from other jobs on the machine
+     * disturbs less than wall time: our core on the whole stream and on the
+     * prefix, the peer on the prefix.
+     */
+    cpuNsPerCommand: {
+      core: round(median(coreCpuNs)),
+      corePrefix: round(median(corePrefixCpuNs)),
+      peerPrefix: round(median(peerCpuNs)),
+    },
+    /** The peer's CPU time per command over ours, on the same prefix. */
+    cpuRatioOnPrefix: round(median(peerCpuNs) / median(corePrefixCpuNs), 1),
+    /** Median rates of consecutive slices of the prefix, the last one possibly shorter. */
+    prefixSlices: { commands: SLICE_COMMANDS, coreCommandsPerSec: coreSlices, peerCommandsPerSec: peerSlices },
     coreLatencyNs: coreLatency,
     peerLatencyNs: peerLatency,
     tradeCheck: { passed: check.passed, commands: peerEnd, core: check.core, peer: check.peer },
   }
   results.push(result)
   warmDrivers.length = 0
+  process.stdout.write(
+    `  CPU ns per command: core ${result.cpuNsPerCommand.core} (prefix ${result.cpuNsPerCommand.corePrefix}), ` +
+      `peer ${result.cpuNsPerCommand.peerPrefix}; ratio ${result.cpuRatioOnPrefix}x on the same prefix\n`,
+  )
+  process.stdout.write(
+    `  prefix in slices of ${SLICE_COMMANDS} commands, median cmd/s: core ${coreSlices.join(' ')}; ` +
+      `peer ${peerSlices.join(' ')}\n`,
+  )
   process.stdout.write(
     `  median: core ${result.coreCommandsPerSec} cmd/s, latency p50/p99/p99.9 ` +
       `${coreLatency.p50}/${coreLatency.p99}/${coreLatency.p999} ns; peer ${result.peerCommandsPerSec} cmd/s, ` +
