@@ -15,10 +15,12 @@
  * The Kafka mode runs the API and the engine as separate `api` and `engine`
  * processes, the deployment recommended for Kafka. `--mode kafka-all` runs
  * both in one `all` process instead. `--drain-only` skips the HTTP load.
+ * `--no-count` leaves the counting proxy out, so that its CPU (in the bench
+ * process, on the same cores) does not slow dynalite down.
  *
  *   node bench/service.ts [--mode embedded --mode kafka --mode kafka-all]
  *     [--duration 15] [--connections 32] [--rate 2000] [--low-rate N]
- *     [--rate-duration 10] [--backlog 20000] [--drain-only] [--cpu-prof DIR]
+ *     [--rate-duration 10] [--backlog 20000] [--drain-only] [--no-count] [--cpu-prof DIR]
  *
  * Every port is in 31000-31099.
  *
@@ -70,6 +72,8 @@ const { values } = parseArgs({
     // measured on 2 shared cores; pass --backlog 100000 for the full figure.
     backlog: { type: 'string', default: '20000' },
     'drain-only': { type: 'boolean', default: false },
+    // Points the service straight at dynalite, without the counting proxy.
+    'no-count': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
   },
 })
@@ -123,8 +127,9 @@ interface ModeSetup {
   /** Processes that serve the HTTP load; the last one runs the API. */
   loadRoles: ServiceRole[]
   drainRole: 'all' | 'engine'
-  /** Pid of dynalite when it runs in a process of its own. */
+  /** Pids of dynalite and the broker when they run in processes of their own. */
   dynalitePid: number | undefined
+  brokerPid: number | undefined
   close(): Promise<void>
 }
 
@@ -141,6 +146,7 @@ async function setUpEmbedded(root: string): Promise<ModeSetup> {
     loadRoles: ['all'],
     drainRole: 'all',
     dynalitePid: undefined,
+    brokerPid: undefined,
     close: async () => {},
   }
 }
@@ -154,7 +160,7 @@ async function setUpKafka(root: string, loadRoles: ServiceRole[]): Promise<ModeS
   })
   const dynalite = await startDynaliteProcess({ ports: DYNALITE_PORTS, createTableMs: 0 })
   const dynalitePort = new URL(dynalite.endpoint).port
-  const counter = await startDynamoCounter(COUNTER_PORT, dynalite.endpoint)
+  const counter = values['no-count'] ? undefined : await startDynamoCounter(COUNTER_PORT, dynalite.endpoint)
   const bootstrap = broker.bootstrapServers.join(',')
   const store = createDynamoStore({
     region: 'us-east-1',
@@ -177,7 +183,7 @@ async function setUpKafka(root: string, loadRoles: ServiceRole[]): Promise<ModeS
       KAFKA_BOOTSTRAP_SERVERS: bootstrap,
       KAFKA_TOPIC_ORDENES: TOPIC,
       KAFKA_PARTITIONS: String(PARTITIONS),
-      AWS_ENDPOINT_URL: counter.endpoint,
+      AWS_ENDPOINT_URL: counter?.endpoint ?? dynalite.endpoint,
       DATA_DIR: join(root, 'data'),
     },
     openLog: () =>
@@ -197,9 +203,11 @@ async function setUpKafka(root: string, loadRoles: ServiceRole[]): Promise<ModeS
     loadRoles,
     drainRole: 'engine',
     dynalitePid: findProcess(['scripts/dynalite.ts', '--port', dynalitePort]),
+    // scripts/kafka/kafka.sh starts the JVM with the config file in its data directory.
+    brokerPid: findProcess(['kafka.Kafka', join(root, 'kafka', 'server.properties')]),
     close: async () => {
       await store.close()
-      await counter.close()
+      await counter?.close()
       await dynalite.stop()
       await broker.stop()
     },
@@ -248,12 +256,13 @@ async function stopProcesses(processes: ServiceProcess[]): Promise<void> {
   for (const service of [...processes].reverse()) await service.stop()
 }
 
-function cpuPids(processes: ServiceProcess[], roles: ServiceRole[], dynalitePid: number | undefined) {
+function cpuPids(processes: ServiceProcess[], roles: ServiceRole[], setup: ModeSetup) {
   const pids: Record<string, number> = {}
   processes.forEach((service, i) => {
     pids[roles[i]] = service.pid
   })
-  if (dynalitePid !== undefined) pids.dynalite = dynalitePid
+  if (setup.dynalitePid !== undefined) pids.dynalite = setup.dynalitePid
+  if (setup.brokerPid !== undefined) pids.broker = setup.brokerPid
   // autocannon, the counting proxy and the drain's store probe run here.
   pids.bench = process.pid
   return pids
@@ -261,7 +270,7 @@ function cpuPids(processes: ServiceProcess[], roles: ServiceRole[], dynalitePid:
 
 async function runLoad(mode: string, setup: ModeSetup) {
   const processes = await startProcesses(setup.loadRoles, setup.env, mode, 'load')
-  const sampler = sampleCpu(cpuPids(processes, setup.loadRoles, setup.dynalitePid))
+  const sampler = sampleCpu(cpuPids(processes, setup.loadRoles, setup))
 
   try {
     const url = processes.at(-1)!.url as string
@@ -330,7 +339,7 @@ async function runDrain(mode: string, setup: ModeSetup) {
   setup.counter?.reset()
   const spawnStart = performance.now()
   const [service] = await startProcesses([setup.drainRole], setup.env, mode, 'drain')
-  const sampler = sampleCpu(cpuPids([service], [setup.drainRole], setup.dynalitePid))
+  const sampler = sampleCpu(cpuPids([service], [setup.drainRole], setup))
 
   try {
     const readyMs = performance.now() - spawnStart
