@@ -40,10 +40,12 @@ export async function buildApp(dependencies: ApiDependencies): Promise<FastifyIn
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.bodyLimitBytes,
     // A client that stops sending mid-request gets a 408 after this bound
-    // instead of holding its socket, and close() drops every connection, so
-    // a stalled client cannot delay a graceful stop.
+    // instead of holding its socket, so it cannot delay a graceful stop
+    // beyond it. close() drops idle keep-alive connections at once and lets
+    // every request in flight get its answer: an order being appended must
+    // not lose its 202.
     requestTimeout: REQUEST_TIMEOUT_MS,
-    forceCloseConnections: true,
+    forceCloseConnections: 'idle',
     genReqId: () => randomUUID(),
     logController: new ApiLogController(),
   })
