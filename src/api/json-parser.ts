@@ -31,6 +31,11 @@ export function parseJsonBody(text: string): unknown {
     parsed = JSON.parse(text, reviveDecimals)
   } catch (error) {
     if (error instanceof AppError) throw error
+    // JSON.parse and the reviver recurse per nesting level, so a deep body
+    // exhausts the stack; its message would name the engine's internals.
+    if (error instanceof RangeError) {
+      throw new AppError('invalid_json', 'request body is nested too deeply; an order is a flat JSON object')
+    }
     throw new AppError('invalid_json', `request body is not valid JSON: ${(error as Error).message}`)
   }
 

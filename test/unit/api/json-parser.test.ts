@@ -56,4 +56,14 @@ describe('parseJsonBody', () => {
     })
     assert.equal(({} as Record<string, unknown>).polluted, undefined)
   })
+
+  test('deep nesting names the limit', () => {
+    const depth = 200_000
+    const text = `${'['.repeat(depth)}${']'.repeat(depth)}`
+
+    assert.throws(
+      () => parseJsonBody(text),
+      (error: unknown) => error instanceof AppError && error.code === 'invalid_json' && /nested too deeply/.test(error.message),
+    )
+  })
 })
