@@ -101,7 +101,7 @@ export async function startService(role: Role, config: Config, logger: Logger, o
         instruments,
         logger: logger.child({ component: 'api' }),
       })
-      stops.push(() => app.close())
+      stops.push(() => closeApp(app, logger))
       url = await app.listen({ host: config.host, port: config.port })
       logger.info({ url, role, commandLog: config.commandLog, store: config.store }, 'API listening')
     }
@@ -165,5 +165,26 @@ async function withContext(step: Promise<void>, context: () => string): Promise<
     await step
   } catch (error) {
     throw new Error(`${context()}: ${(error as Error).message}`, { cause: error })
+  }
+}
+
+/**
+ * Bound on waiting for requests in flight when the API stops, in ms. Node
+ * enforces the request timeout only on its periodic connection check, so a
+ * stalled upload could otherwise outlast the CLI's 15 s stop bound.
+ */
+const API_DRAIN_MS = 8000
+
+/** Closes the API, then cuts the connections still open after API_DRAIN_MS. */
+async function closeApp(app: FastifyInstance, logger: Logger): Promise<void> {
+  const force = setTimeout(() => {
+    logger.warn({ drainMs: API_DRAIN_MS }, 'requests still in flight after the drain bound; closing their connections')
+    app.server.closeAllConnections()
+  }, API_DRAIN_MS)
+
+  try {
+    await app.close()
+  } finally {
+    clearTimeout(force)
   }
 }
