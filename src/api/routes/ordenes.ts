@@ -24,6 +24,7 @@ export async function ordenRoutes(app: FastifyInstance, deps: ApiDependencies): 
         quantity: body.cantidad,
         timeInForce: 'GTC',
         source: 'ordenes',
+        ...(body.referencia_cliente === undefined ? {} : { clientOrderId: body.referencia_cliente }),
       },
       request,
     )
@@ -36,6 +37,7 @@ export async function ordenRoutes(app: FastifyInstance, deps: ApiDependencies): 
       cantidad: record.quantity,
       precio: record.price,
       cliente_id: record.clientId,
+      referencia_cliente: body.referencia_cliente,
       status: record.status,
     })
   })

@@ -4,6 +4,7 @@
  */
 
 import { decimalSchema, errorResponseSchema, idSchema, symbolSchema } from './common.ts'
+import { duplicateOrderSchema } from './orders.ts'
 
 export const ordenBodySchema = {
   type: 'object',
@@ -16,6 +17,11 @@ export const ordenBodySchema = {
     cantidad: decimalSchema('Quantity, a multiple of the lot size.'),
     precio: decimalSchema('Limit price, a multiple of the tick size.'),
     cliente_id: idSchema,
+    referencia_cliente: {
+      ...idSchema,
+      description: "The client's own reference for the order, as clientOrderId in POST /orders: a retry " +
+        'with the same reference gets 409 naming the first order instead of placing a second one.',
+    },
   },
 } as const
 
@@ -25,12 +31,13 @@ export interface OrdenBody {
   cantidad: string
   precio: string
   cliente_id: string
+  referencia_cliente?: string
 }
 
 export const submitOrdenSchema = {
   tags: ['ordenes'],
   summary: 'Submit a limit order (Spanish contract)',
-  description: 'Same flow as POST /orders with type limit and timeInForce GTC.',
+  description: 'Same flow as POST /orders with type limit and timeInForce GTC; referencia_cliente is its clientOrderId.',
   body: ordenBodySchema,
   response: {
     202: {
@@ -44,10 +51,12 @@ export const submitOrdenSchema = {
         cantidad: { type: 'string' },
         precio: { type: 'string' },
         cliente_id: { type: 'string' },
+        referencia_cliente: { type: 'string' },
         status: { type: 'string', enum: ['accepted'] },
       },
     },
     400: errorResponseSchema,
+    409: duplicateOrderSchema,
     503: errorResponseSchema,
   },
 } as const

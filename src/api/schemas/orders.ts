@@ -132,7 +132,7 @@ const orderNotActiveSchema = {
   },
 } as const
 
-const duplicateOrderSchema = {
+export const duplicateOrderSchema = {
   ...errorResponseSchema,
   properties: {
     ...errorResponseSchema.properties,

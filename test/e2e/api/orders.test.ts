@@ -167,6 +167,26 @@ describe('API with file log and dynalite', () => {
     assert.equal(accepted.side, 'sell')
   })
 
+  test('POST /ordenes retry with referencia_cliente is 409', async () => {
+    const payload = '{"tipo":"compra","activo":"AAPL","cantidad":"3","precio":"99.00","cliente_id":"cliente-7",' +
+      '"referencia_cliente":"ref-1"}'
+    const post = () => api.app.inject({
+      method: 'POST',
+      url: '/ordenes',
+      payload,
+      headers: { 'content-type': 'application/json' },
+    })
+
+    const first = await post()
+    const retry = await post()
+
+    assert.equal(first.statusCode, 202, first.body)
+    assert.equal(first.json().referencia_cliente, 'ref-1')
+    assert.equal(retry.statusCode, 409, retry.body)
+    assert.equal(retry.json().error, 'duplicate_client_order_id')
+    assert.equal(retry.json().id, first.json().id)
+  })
+
   test('X-Client-Id header matching body accepted', async () => {
     const response = await api.app.inject({
       method: 'POST',
