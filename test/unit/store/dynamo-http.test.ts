@@ -5,20 +5,32 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, test } from 'node:test'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-// The SDK's own signer, installed with @aws-sdk/client-dynamodb, is the reference.
+// The reference signs what the server received, so a header changed after signing shows up.
 import { SignatureV4 } from '@smithy/signature-v4'
 import { DynamoHttpClient, DynamoHttpError } from '../../../src/store/dynamo-http.ts'
 
-/** SHA-256, or HMAC-SHA256 with a secret, in the shape SignatureV4 expects. */
+type SourceData = string | ArrayBuffer | ArrayBufferView
+
+function bytes(data: SourceData): string | Uint8Array {
+  if (typeof data === 'string') return data
+  if (data instanceof ArrayBuffer) return new Uint8Array(data)
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+}
+
+/**
+ * SHA-256, or HMAC-SHA256 with a secret, from node:crypto in the shape
+ * SignatureV4 expects, so that the reference signature does not share the
+ * client's hash function.
+ */
 class Sha256 {
   #hash: Hash | Hmac
 
-  constructor(secret?: string | Uint8Array) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', secret)
+  constructor(secret?: SourceData) {
+    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret))
   }
 
-  update(data: string | Uint8Array): void {
-    this.#hash.update(data)
+  update(data: SourceData): void {
+    this.#hash.update(bytes(data))
   }
 
   async digest(): Promise<Uint8Array> {
