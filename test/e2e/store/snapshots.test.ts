@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
@@ -56,6 +57,49 @@ describe('snapshots', () => {
 
     assert.deepEqual(await fixture.store.loadSnapshot(0), { partition: 0, offset: 1000, body })
     assert.deepEqual(await chunkOffsets(0), [1000])
+  })
+
+  test('incompressible body spans chunks', async () => {
+    // Random base64 shrinks little under gzip, so the stored bytes need several chunks.
+    const body = randomBytes(3 * CHUNK_BYTES).toString('base64')
+
+    await fixture.store.saveSnapshot({ partition: 7, offset: 500, body })
+
+    assert.deepEqual(await fixture.store.loadSnapshot(7), { partition: 7, offset: 500, body })
+    const output = await doc.send(
+      new QueryCommand({
+        TableName: fixture.tables.snapshots,
+        KeyConditionExpression: '#partition = :partition',
+        ExpressionAttributeNames: { '#partition': 'partition' },
+        ExpressionAttributeValues: { ':partition': 7 },
+      }),
+    )
+    const chunks = (output.Items ?? []).filter((item) => item.chunkKey !== 'head')
+    assert.ok(chunks.length > 1, `expected several chunks, got ${chunks.length}`)
+  })
+
+  test('uncompressed snapshot still loads', async () => {
+    // The layout written before compression: plain UTF-8 chunks, a head without an encoding.
+    const body = bodyOf(CHUNK_BYTES + 100, 'plain')
+    const stored = Buffer.from(body, 'utf8')
+    const chunks = [stored.subarray(0, CHUNK_BYTES), stored.subarray(CHUNK_BYTES)]
+    for (const [index, data] of chunks.entries()) {
+      const chunkKey = `00000000000000000090#${String(index).padStart(6, '0')}`
+      await doc.send(
+        new PutCommand({ TableName: fixture.tables.snapshots, Item: { partition: 8, chunkKey, offset: 90, index, data } }),
+      )
+    }
+    const head = {
+      partition: 8,
+      chunkKey: 'head',
+      offset: 90,
+      chunkCount: 2,
+      byteLength: stored.length,
+      sha256: createHash('sha256').update(stored).digest('hex'),
+    }
+    await doc.send(new PutCommand({ TableName: fixture.tables.snapshots, Item: head }))
+
+    assert.deepEqual(await fixture.store.loadSnapshot(8), { partition: 8, offset: 90, body })
   })
 
   test('an empty body round-trips', async () => {
