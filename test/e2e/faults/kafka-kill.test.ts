@@ -27,6 +27,10 @@ const SYMBOLS = ['AAA', 'BBB', 'CCC', 'DDD', 'EEE', 'FFF', 'GGG', 'HHH']
 // session to expire before the group assigns partitions again.
 const ASSIGN_TIMEOUT_MS = 60_000
 const FINISH_TIMEOUT_MS = 240_000
+// Longest random wait between a progress target and its kill. At the
+// measured drain of 1,000-1,900 commands/s a batch of 500 takes 0.3-0.5 s,
+// so longer waits would land most kills after the batch.
+const KILL_DELAY_MAX_MS = 600
 
 describe('engine killed with SIGKILL, Kafka mode', () => {
   let dataDir: string
@@ -77,6 +81,9 @@ describe('engine killed with SIGKILL, Kafka mode', () => {
       AWS_ENDPOINT_URL: dynalite.endpoint,
       INSTRUMENTS: instrumentsFor(SYMBOLS),
       SNAPSHOT_EVERY_COMMANDS: '1500',
+      // The kill targets follow the lease's fromOffset, which moves a batch at
+      // a time. Batches of 500 keep those steps small next to the targets.
+      ENGINE_BATCH_MAX_COMMANDS: '500',
       DATA_DIR: dataDir,
     }
     const reference = tableSet(`ref${process.pid}`)
@@ -96,6 +103,15 @@ describe('engine killed with SIGKILL, Kafka mode', () => {
       }
       return sum
     }
+    // Every partition's last batch has begun, so the lease's progress stops
+    // moving and a target beyond it would never be reached.
+    const finished = async () => {
+      for (const [partition, last] of lastOffsets) {
+        const lease = await readLease(doc, victim.tables.snapshots, partition).catch(() => undefined)
+        if (lease === undefined || Number(lease.toOffset) < Number(last)) return false
+      }
+      return true
+    }
 
     const random = seededRandom(SEED + 1)
     const startedMs = Date.now()
@@ -108,12 +124,15 @@ describe('engine killed with SIGKILL, Kafka mode', () => {
       // Kill points spread over the run: each waits for a progress target,
       // so that a batch has just begun, then a random delay lands the kill
       // before, during or after that batch's writes. The first kill hits
-      // the first batch.
-      const target = Math.floor(((kill + random() * 0.5) * COMMANDS) / (KILLS + 1))
-      while ((await persistedCommands()) < target && !engine.exited()) {
-        await new Promise((resolve) => setTimeout(resolve, 100))
+      // the first batch. A target is always past the previous kill, so that
+      // a restarted engine begins at least one batch of its own before it
+      // is killed again.
+      const scheduled = Math.floor(((kill + random() * 0.5) * COMMANDS) / (KILLS + 1))
+      const target = Math.max(scheduled, (progress.at(-1) ?? -1) + 1)
+      while ((await persistedCommands()) < target && !engine.exited() && !(await finished())) {
+        await new Promise((resolve) => setTimeout(resolve, 50))
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 1500)))
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * KILL_DELAY_MAX_MS)))
       await engine.stop('SIGKILL')
       progress.push(await persistedCommands())
     }
