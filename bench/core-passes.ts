@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util'
 import { createCoreDriver, createPeerDriver, type ApplyCommand } from './core-drivers.ts'
 import { defaultScenarios, generateFlow, type OrderFlow } from './flow-generator.ts'
 import { latencyPercentiles } from './stats.ts'
+import { positiveInteger } from './cli-args.ts'
 
 const PREFIX_COMMANDS = 200_000
 const KINDS_FROM_COMMAND = 400_000
@@ -34,15 +35,6 @@ const { values } = parseArgs({
     kinds: { type: 'boolean', default: false },
   },
 })
-
-function positiveInteger(name: string, text: string): number {
-  const value = Number(text)
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    process.stderr.write(`--${name} must be a positive integer, got ${JSON.stringify(text)}\n`)
-    process.exit(2)
-  }
-  return value
-}
 
 const passes = positiveInteger('passes', values.passes)
 const commands = positiveInteger('commands', values.commands)

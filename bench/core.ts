@@ -27,6 +27,7 @@
 import { parseArgs } from 'node:util'
 import { createCoreDriver, createPeerDriver, TradeRecorder, type ApplyCommand, type TradeDigest } from './core-drivers.ts'
 import { defaultScenarios, generateFlow, type OrderFlow } from './flow-generator.ts'
+import { positiveInteger } from './cli-args.ts'
 import {
   hrtimePairOverheadNs,
   latencyPercentiles,
@@ -56,15 +57,6 @@ const runs = positiveInteger('runs', values.runs)
 const peerCommands = positiveInteger('peer-commands', values['peer-commands'])
 const warmupCommands = positiveInteger('warmup', values.warmup)
 const seed = positiveInteger('seed', values.seed)
-
-function positiveInteger(name: string, text: string): number {
-  const value = Number(text)
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    process.stderr.write(`--${name} must be a positive integer, got ${JSON.stringify(text)}\n`)
-    process.exit(2)
-  }
-  return value
-}
 
 const collectGarbage = (globalThis as { gc?: () => void }).gc ?? (() => {})
 

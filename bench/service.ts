@@ -44,6 +44,7 @@ import { startDynamoCounter, type DynamoCounts } from './dynamo-counter.ts'
 import { SYMBOLS } from './order-mix.ts'
 import { apiProbe, loadOrders, waitApplied, type AppliedProbe, type LoadResult } from './service-load.ts'
 import { startServiceProcess, type ServiceProcess } from './service-processes.ts'
+import { positiveInteger } from './cli-args.ts'
 
 const KAFKA_PORT = 31000
 const KAFKA_CONTROLLER_PORT = 31001
@@ -77,15 +78,6 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
   },
 })
-
-function positiveInteger(name: string, text: string): number {
-  const value = Number(text)
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    process.stderr.write(`--${name} must be a positive integer, got ${JSON.stringify(text)}\n`)
-    process.exit(2)
-  }
-  return value
-}
 
 const MODES = ['embedded', 'kafka', 'kafka-all']
 const modes = values.mode ?? ['embedded', 'kafka']
