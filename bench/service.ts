@@ -222,7 +222,7 @@ function perCommand(counts: DynamoCounts | undefined, commands: number) {
 
 function formatCpu(usage: CpuUsage): string {
   const parts = Object.entries(usage.cores).map(([name, cores]) => `${name} ${cores}`)
-  return `cores used: ${parts.join(', ')}, machine ${usage.machineCores}; load average ${usage.loadAverage}`
+  return `cores used: ${parts.join(', ')}, machine ${usage.machineCores}, load average ${usage.loadAverage}`
 }
 
 /** Starts the processes of one phase in order and stops them in reverse. */

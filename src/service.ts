@@ -178,7 +178,7 @@ const API_DRAIN_MS = 8000
 /** Closes the API, then cuts the connections still open after API_DRAIN_MS. */
 async function closeApp(app: FastifyInstance, logger: Logger): Promise<void> {
   const force = setTimeout(() => {
-    logger.warn({ drainMs: API_DRAIN_MS }, 'requests still in flight after the drain bound; closing their connections')
+    logger.warn({ drainMs: API_DRAIN_MS }, 'requests still in flight after the drain bound, so their connections are closed')
     app.server.closeAllConnections()
   }, API_DRAIN_MS)
 

@@ -39,11 +39,11 @@ export async function buildApp(dependencies: ApiDependencies): Promise<FastifyIn
     // that the app is a plain FastifyInstance.
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.bodyLimitBytes,
-    // A client that stops sending mid-request gets a 408 after this bound
-    // instead of holding its socket, so it cannot delay a graceful stop
-    // beyond it. close() drops idle keep-alive connections at once and lets
-    // every request in flight get its answer: an order being appended must
-    // not lose its 202.
+    // A client that stops sending mid-request gets a 408 once Node's
+    // periodic connection check (every 30 s by default) finds this bound
+    // passed. close() drops idle keep-alive connections at once and lets
+    // every request in flight get its response, so an order being appended
+    // does not lose its 202. src/service.ts bounds that wait during a stop.
     requestTimeout: REQUEST_TIMEOUT_MS,
     forceCloseConnections: 'idle',
     genReqId: () => randomUUID(),

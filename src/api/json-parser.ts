@@ -32,9 +32,9 @@ export function parseJsonBody(text: string): unknown {
   } catch (error) {
     if (error instanceof AppError) throw error
     // JSON.parse and the reviver recurse per nesting level, so a deep body
-    // exhausts the stack; its message would name the engine's internals.
+    // exhausts the stack. The RangeError's own message names V8 internals.
     if (error instanceof RangeError) {
-      throw new AppError('invalid_json', 'request body is nested too deeply; an order is a flat JSON object')
+      throw new AppError('invalid_json', 'request body is nested too deeply. Send the order as a flat JSON object')
     }
     throw new AppError('invalid_json', `request body is not valid JSON: ${(error as Error).message}`)
   }

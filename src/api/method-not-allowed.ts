@@ -47,7 +47,7 @@ export function addMethodNotAllowedRoutes(app: FastifyInstance, routes: RouteMet
       schema: { hide: true },
       onRequest: async (request, reply) => {
         reply.header('Allow', allow.join(', '))
-        throw new AppError('method_not_allowed', `${request.method} is not allowed on ${url}; use ${allow.join(', ')}`)
+        throw new AppError('method_not_allowed', `${request.method} is not allowed on ${url}. Allowed methods: ${allow.join(', ')}`)
       },
       handler: async () => undefined,
     })

@@ -34,8 +34,8 @@ export interface EngineWorkerOptions {
   /** Upper bound of the wait between two attempts to persist a batch. */
   maxRetryDelayMs?: number
   /**
-   * Time a stop gives a batch whose writes fail to persist after all, in ms.
-   * Past it the batch is left to the next owner, which replays it.
+   * Time in ms that a stop keeps retrying a batch whose writes fail. After
+   * it the batch is left to the next owner, which replays it.
    */
   stopDrainMs?: number
   /**
@@ -374,7 +374,7 @@ export class EngineWorker implements PartitionHandler {
       } catch (error) {
         if (error instanceof PartitionRevokedError || error instanceof PartitionFencedError) throw error
         if (stop()) {
-          this.#logger.warn({ err: error, partition, attempt }, `${what} failed while stopping; not retried`)
+          this.#logger.warn({ err: error, partition, attempt }, `${what} failed during shutdown and is not retried`)
           throw error
         }
 

@@ -38,7 +38,7 @@ export function marshallFlat(record: object): AttributeMap {
           item[name] = { NULL: true }
           break
         }
-        throw new TypeError(`field ${name} is a ${typeof value}; only scalar fields are marshalled`)
+        throw new TypeError(`field ${name} is a ${typeof value}, but only scalar fields are marshalled`)
     }
   }
   return item

@@ -37,7 +37,7 @@ export interface OrdenBody {
 export const submitOrdenSchema = {
   tags: ['ordenes'],
   summary: 'Submit a limit order (Spanish contract)',
-  description: 'Same flow as POST /orders with type limit and timeInForce GTC; referencia_cliente is its clientOrderId.',
+  description: 'Same flow as POST /orders with type limit and timeInForce GTC. referencia_cliente is its clientOrderId.',
   body: ordenBodySchema,
   response: {
     202: {

@@ -95,6 +95,24 @@ export function spawnCli(role: string, env: Record<string, string>): EngineProce
 }
 
 /**
+ * Returns how many commands lie beyond the batches the leases show begun,
+ * summed over the partitions: 0 once every last command is in a begun batch.
+ */
+export async function commandsBehind(
+  doc: DynamoDBDocumentClient,
+  snapshotsTable: string,
+  lastOffsets: Map<number, bigint>,
+): Promise<number> {
+  let behind = 0
+  for (const [partition, last] of lastOffsets) {
+    const lease = await readLease(doc, snapshotsTable, partition).catch(() => undefined)
+    const reached = lease === undefined ? -1 : Number(lease.toOffset)
+    if (reached < Number(last)) behind += Number(last) - reached
+  }
+  return behind
+}
+
+/**
  * Waits until every partition's lease shows its last command in a started
  * batch. The batch may still be persisting; a graceful stop finishes it.
  */
@@ -107,12 +125,7 @@ export async function waitForLeases(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    let behind = 0
-    for (const [partition, last] of lastOffsets) {
-      const lease = await readLease(doc, snapshotsTable, partition).catch(() => undefined)
-      const reached = lease === undefined ? -1 : Number(lease.toOffset)
-      if (reached < Number(last)) behind += Number(last) - reached
-    }
+    const behind = await commandsBehind(doc, snapshotsTable, lastOffsets)
     if (behind === 0) return
     if (Date.now() > deadline) throw new Error(`engine still ${behind} commands behind after ${timeoutMs} ms`)
     onWait()

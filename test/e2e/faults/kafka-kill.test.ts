@@ -14,7 +14,7 @@ import { createKafkaLog } from '../../../src/log/kafka-log.ts'
 import type { CommandLog } from '../../../src/log/types.ts'
 import { startDynaliteProcess, type DynaliteProcess } from '../../helpers/dynalite.ts'
 import { startKafka, type KafkaBroker } from '../../helpers/kafka-broker.ts'
-import { spawnCli, stopDrained, waitForLeases, type EngineProcess } from './engine-process.ts'
+import { commandsBehind, spawnCli, stopDrained, waitForLeases, type EngineProcess } from './engine-process.ts'
 import { diffStates, documentClient, invariantViolations, readLease, readState, scanAll, tableSet } from './state.ts'
 import { appendAll, buildWorkload, instrumentsFor, seededRandom } from './workload.ts'
 
@@ -27,7 +27,7 @@ const SYMBOLS = ['AAA', 'BBB', 'CCC', 'DDD', 'EEE', 'FFF', 'GGG', 'HHH']
 // session to expire before the group assigns partitions again.
 const ASSIGN_TIMEOUT_MS = 60_000
 const FINISH_TIMEOUT_MS = 240_000
-// Longest random wait between a progress target and its kill. At the
+// Maximum random wait between a progress target and its kill. At the
 // measured drain of 1,000-1,900 commands/s a batch of 500 takes 0.3-0.5 s,
 // so longer waits would land most kills after the batch.
 const KILL_DELAY_MAX_MS = 600
@@ -105,13 +105,7 @@ describe('engine killed with SIGKILL, Kafka mode', () => {
     }
     // Every partition's last batch has begun, so the lease's progress stops
     // moving and a target beyond it would never be reached.
-    const finished = async () => {
-      for (const [partition, last] of lastOffsets) {
-        const lease = await readLease(doc, victim.tables.snapshots, partition).catch(() => undefined)
-        if (lease === undefined || Number(lease.toOffset) < Number(last)) return false
-      }
-      return true
-    }
+    const finished = async () => (await commandsBehind(doc, victim.tables.snapshots, lastOffsets)) === 0
 
     const random = seededRandom(SEED + 1)
     const startedMs = Date.now()
