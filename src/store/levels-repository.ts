@@ -15,12 +15,10 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb'
 import type { Side } from '../log/commands.ts'
 import { marshallFlat } from './attribute-values.ts'
 import { levelKey, sideLetter } from './book-keys.ts'
-import { isConditionalCheckFailed, requestOptions, type StoreContext } from './client.ts'
+import { isConditionalCheckFailed, requestOptions, versionGuard, type StoreContext } from './client.ts'
 import { withRetry } from './retry.ts'
 import type { TableDefinition } from './tables.ts'
 import type { LevelRecord } from './types.ts'
-
-const VERSION_GUARD = 'attribute_not_exists(#levelKey) OR #version <= :version'
 
 export class LevelsRepository {
   #context: StoreContext
@@ -51,12 +49,7 @@ export class LevelsRepository {
    */
   async writeVersioned(level: LevelRecord): Promise<void> {
     const key = levelKey(level.side, level.priceTicks)
-    const guard = {
-      TableName: this.#tableName,
-      ConditionExpression: VERSION_GUARD,
-      ExpressionAttributeNames: { '#levelKey': 'levelKey', '#version': 'version' },
-      ExpressionAttributeValues: { ':version': { N: String(level.version) } },
-    }
+    const guard = { TableName: this.#tableName, ...versionGuard(level.version) }
 
     try {
       if (level.orderCount === 0) {

@@ -14,12 +14,10 @@ import type { Side } from '../log/commands.ts'
 import { marshallFlat } from './attribute-values.ts'
 import { restingOrderKey, sideLetter } from './book-keys.ts'
 import type { BatchRequest } from './batch-writer.ts'
-import { isConditionalCheckFailed, requestOptions, type StoreContext } from './client.ts'
+import { isConditionalCheckFailed, requestOptions, VERSION_GUARD, versionGuard, type StoreContext } from './client.ts'
 import { withRetry } from './retry.ts'
 import type { TableDefinition } from './tables.ts'
 import type { RestingOrderKey, RestingOrderRecord } from './types.ts'
-
-const VERSION_GUARD = 'attribute_not_exists(#bookKey) OR #version <= :version'
 
 function bookKeyOf(key: Omit<RestingOrderKey, 'symbol' | 'version'>): string {
   return restingOrderKey(key.side, key.priceTicks, key.prioritySeq, key.orderId)
@@ -53,9 +51,7 @@ export class OrderBookRepository {
     const input = {
       TableName: this.#tableName,
       Item: marshallFlat({ ...record, bookKey: bookKeyOf(record) }),
-      ConditionExpression: VERSION_GUARD,
-      ExpressionAttributeNames: { '#bookKey': 'bookKey', '#version': 'version' },
-      ExpressionAttributeValues: { ':version': { N: String(record.version) } },
+      ...versionGuard(record.version),
     }
 
     try {
@@ -84,7 +80,7 @@ export class OrderBookRepository {
       TableName: this.#tableName,
       Key: { symbol: key.symbol, bookKey: bookKeyOf(key) },
       ConditionExpression: VERSION_GUARD,
-      ExpressionAttributeNames: { '#bookKey': 'bookKey', '#version': 'version' },
+      ExpressionAttributeNames: { '#version': 'version' },
       ExpressionAttributeValues: { ':version': key.version },
     }
 

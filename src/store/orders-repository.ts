@@ -24,7 +24,7 @@
 import { GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb'
 import { marshallFlat } from './attribute-values.ts'
 import type { BatchRequest } from './batch-writer.ts'
-import { isConditionalCheckFailed, requestOptions, type StoreContext } from './client.ts'
+import { isConditionalCheckFailed, requestOptions, versionGuard, type StoreContext } from './client.ts'
 import { decodeCursor, encodeCursor } from './order-cursor.ts'
 import { withRetry } from './retry.ts'
 import type { TableDefinition } from './tables.ts'
@@ -248,9 +248,7 @@ export class OrdersRepository {
     const input = {
       TableName: this.#tableName,
       Item: marshallFlat(toItem(order)),
-      ConditionExpression: 'attribute_not_exists(#id) OR #version <= :version',
-      ExpressionAttributeNames: { '#id': 'id', '#version': 'version' },
-      ExpressionAttributeValues: { ':version': { N: String(order.version) } },
+      ...versionGuard(order.version),
     }
 
     try {
