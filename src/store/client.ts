@@ -109,7 +109,7 @@ export function isConditionalCheckFailed(error: unknown): boolean {
  */
 export const VERSION_GUARD = 'NOT #version > :version'
 
-/** The condition of a versioned write, its values marshalled for DynamoHttpClient. */
+/** Returns the condition of a versioned write, its values marshalled for DynamoHttpClient. */
 export function versionGuard(version: number) {
   return {
     ConditionExpression: VERSION_GUARD,
