@@ -1,13 +1,16 @@
 /**
- * HTTP load on POST /orders with autocannon, and the wait until the engine
- * has applied what the API accepted.
+ * HTTP load on POST /orders, closed loop with autocannon or paced at a fixed
+ * rate, and the wait until the engine has applied what the API accepted.
  */
 
 import autocannon, { type AutocannonResult } from 'autocannon'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createOrderMix } from './order-mix.ts'
+import { pacedLoad } from './paced-load.ts'
 
 const POLL_INTERVAL_MS = 50
+/** Seconds of paced load sent before the measured ones, to open the connections. */
+const PACED_WARMUP_SEC = 1
 
 export interface LoadResult {
   offeredRate: number | null
@@ -17,8 +20,13 @@ export interface LoadResult {
   acceptedPerSec: number
   non2xx: number
   errors: number
-  /** autocannon's figures in ms, corrected for coordinated omission at a fixed rate. */
+  /**
+   * In ms. Closed loop: autocannon's figures. Fixed rate: from each request's
+   * due time, so waiting behind a slow response counts.
+   */
   latencyMs: { p50: number, p99: number, max: number }
+  /** Fixed rate only: the largest delay, in ms, of a send behind its due time. */
+  maxSendLagMs?: number
   /** The last accepted order id of each symbol, in acceptance order. */
   lastIds: Map<string, string>
 }
@@ -27,7 +35,7 @@ export interface LoadOptions {
   url: string
   connections: number
   durationSec: number
-  /** Requests per second over all connections; closed loop when absent. */
+  /** Requests per second over all connections, paced; closed loop when absent. */
   overallRate?: number
   seed: number
 }
@@ -36,12 +44,41 @@ export interface LoadOptions {
 export async function loadOrders(options: LoadOptions): Promise<LoadResult> {
   const nextOrder = createOrderMix(options.seed)
   const lastIds = new Map<string, string>()
+  const recordAccepted = (status: number, body: string) => {
+    if (status !== 202) return
+    const order = JSON.parse(body) as { id: string, symbol: string }
+    lastIds.set(order.symbol, order.id)
+  }
+
+  if (options.overallRate !== undefined) {
+    const paced = await pacedLoad({
+      url: options.url,
+      path: '/orders',
+      rate: options.overallRate,
+      durationSec: options.durationSec,
+      warmupSec: PACED_WARMUP_SEC,
+      connections: options.connections,
+      nextBody: () => JSON.stringify(nextOrder()),
+      onResponse: recordAccepted,
+    })
+    return {
+      offeredRate: options.overallRate,
+      connections: options.connections,
+      durationSec: options.durationSec,
+      accepted: paced.ok,
+      acceptedPerSec: Math.round(paced.ok / options.durationSec),
+      non2xx: paced.non2xx,
+      errors: paced.errors,
+      latencyMs: { p50: paced.latencyMs.p50, p99: paced.latencyMs.p99, max: paced.latencyMs.max },
+      maxSendLagMs: paced.maxSendLagMs,
+      lastIds,
+    }
+  }
 
   const result: AutocannonResult = await autocannon({
     url: options.url,
     connections: options.connections,
     duration: options.durationSec,
-    overallRate: options.overallRate,
     timeout: 10,
     requests: [
       {
@@ -49,11 +86,7 @@ export async function loadOrders(options: LoadOptions): Promise<LoadResult> {
         path: '/orders',
         headers: { 'content-type': 'application/json' },
         setupRequest: (request) => ({ ...request, body: JSON.stringify(nextOrder()) }),
-        onResponse: (status, body) => {
-          if (status !== 202) return
-          const order = JSON.parse(body) as { id: string, symbol: string }
-          lastIds.set(order.symbol, order.id)
-        },
+        onResponse: recordAccepted,
       },
     ],
   })

@@ -293,7 +293,8 @@ async function runLoad(mode: string, setup: ModeSetup) {
       fixed.push({ ...load, cpu })
       print(
         `  fixed rate ${offered}/s, ${rateDurationSec} s: ${load.acceptedPerSec} accepted/s, ` +
-          `p50 ${load.latencyMs.p50} ms, p99 ${load.latencyMs.p99} ms, non-2xx ${load.non2xx}`,
+          `p50 ${load.latencyMs.p50} ms, p99 ${load.latencyMs.p99} ms, max ${load.latencyMs.max} ms, ` +
+          `non-2xx ${load.non2xx}, largest send lag ${load.maxSendLagMs} ms`,
       )
       print(`    ${formatCpu(cpu)}`)
       if (load.acceptedPerSec >= offered * SUSTAINED_SHARE) break

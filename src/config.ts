@@ -31,6 +31,8 @@ export interface Config {
     groupId: string
     /** Bound on one produce or metadata request; past it the API returns 503. */
     requestTimeoutMs: number
+    /** Wait before each Produce request, so that more appends share it. */
+    producerLingerMs: number
   }
   /** Partition count of the embedded log. */
   embeddedPartitions: number
@@ -116,6 +118,7 @@ export function loadConfig(env: Env = process.env): Config {
       clientId: reader.string('KAFKA_CLIENT_ID', 'order-engine'),
       groupId: reader.string('KAFKA_GROUP_ID', 'matching-engine'),
       requestTimeoutMs: reader.integer('KAFKA_REQUEST_TIMEOUT_MS', 5000, 100, 120_000),
+      producerLingerMs: reader.integer('KAFKA_PRODUCER_LINGER_MS', 0, 0, 1000),
     },
     embeddedPartitions: reader.integer('EMBEDDED_PARTITIONS', 3, 1, 256),
 

@@ -154,6 +154,7 @@ function openLog(config: Config, logger: Logger): CommandLog {
     replicationFactor: config.kafka.replicationFactor,
     clientId: config.kafka.clientId,
     requestTimeoutMs: config.kafka.requestTimeoutMs,
+    producerLingerMs: config.kafka.producerLingerMs,
     maxBatchRecords: config.engine.batchMaxCommands,
     logger: logger.child({ component: 'kafka' }),
   })

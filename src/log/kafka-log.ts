@@ -40,6 +40,8 @@ export interface KafkaLogOptions {
   fetchMaxBytes?: number
   /** Maximum number of records in one PartitionHandler.records call (default 500). */
   maxBatchRecords?: number
+  /** Time a producer waits before each Produce request, in ms (default 0); see KafkaProducerOptions. */
+  producerLingerMs?: number
 }
 
 /** Creates the Kafka command log; nothing connects until a method is called. */
@@ -108,13 +110,14 @@ export class KafkaLog implements CommandLog {
   }
 
   producer(): CommandLogProducer {
-    const { bootstrapServers, topic, partitions, clientId, requestTimeoutMs } = this.#options
+    const { bootstrapServers, topic, partitions, clientId, requestTimeoutMs, producerLingerMs } = this.#options
     const producer = new KafkaLogProducer({
       bootstrapServers,
       topic,
       partitions,
       clientId: `${clientId}-producer`,
       requestTimeoutMs,
+      lingerMs: producerLingerMs,
       logger: this.#logger,
     })
     this.#producers.add(producer)
@@ -224,6 +227,7 @@ function resolveOptions(options: KafkaLogOptions): ResolvedOptions {
     fetchMaxWaitMs: 1_000,
     fetchMaxBytes: 1024 * 1024,
     maxBatchRecords: 500,
+    producerLingerMs: 0,
     ...withoutUndefined(options),
   }
 

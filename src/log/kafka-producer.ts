@@ -32,6 +32,12 @@ export interface KafkaProducerOptions {
    * (default 1,000,000). An append whose record alone is larger is rejected.
    */
   maxBatchBytes?: number
+  /**
+   * Time to wait before each Produce request, in ms (default 0), so that the
+   * appends arriving meanwhile share it: fewer, larger requests for the
+   * broker and this process, each append up to lingerMs later.
+   */
+  lingerMs?: number
 }
 
 // Retries inside the client for one Produce request. A refused connection
@@ -72,6 +78,7 @@ export class KafkaLogProducer implements CommandLogProducer {
   #logger: Logger
   #maxBatchRecords: number
   #maxBatchBytes: number
+  #lingerMs: number
   #closed = false
   /** Appends not yet sent, in append order. A Set keeps insertion order and deletes in O(1). */
   #queue = new Set<PendingAppend>()
@@ -83,6 +90,10 @@ export class KafkaLogProducer implements CommandLogProducer {
     this.#logger = options.logger
     this.#maxBatchRecords = positiveInteger('maxBatchRecords', options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS)
     this.#maxBatchBytes = positiveInteger('maxBatchBytes', options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES)
+    this.#lingerMs = options.lingerMs ?? 0
+    if (!Number.isSafeInteger(this.#lingerMs) || this.#lingerMs < 0) {
+      throw new Error(`invalid Kafka producer options: lingerMs must be an integer of 0 or more (got ${String(options.lingerMs)})`)
+    }
 
     this.#producer = new Producer({
       clientId: options.clientId,
@@ -179,6 +190,7 @@ export class KafkaLogProducer implements CommandLogProducer {
 
     try {
       while (this.#queue.size > 0) {
+        if (this.#lingerMs > 0) await new Promise<void>((resolve) => setTimeout(resolve, this.#lingerMs))
         await this.#send(this.#takeBatch())
       }
     } finally {

@@ -14,6 +14,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, test } from 'node:test'
 
 import { pino } from 'pino'
@@ -278,6 +279,33 @@ describe('kafka producer', () => {
     const largest = Math.max(...sends.counts)
     assert.ok(largest <= 3, `a request carried ${largest} records, over the 3 that fit ${maxBatchBytes} bytes`)
     assert.ok(largest > 1, `${sends.counts.length} requests for 30 appends: none grouped`)
+  })
+
+  test('a linger lets appends spread over time share one request', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const { topic } = await createTopic(broker.bootstrapServers)
+    const { producer, clientId } = openProducer({ topic, lingerMs: 200 })
+    const sends = recordSends(clientId)
+    const appends = new AppendLog()
+
+    // Five appends 20 ms apart all arrive within the first linger.
+    const pending: Promise<void>[] = []
+    for (let n = 0; n < 5; n++) {
+      pending.push(appends.append(producer, 'ETH-USD', `linger:${n}`))
+      await sleep(20)
+    }
+    await Promise.all(pending)
+    sends.stop()
+
+    assert.deepEqual(appends.failures, [])
+    appends.assertOrderPerKey()
+    assert.deepEqual(sends.counts, [5])
+  })
+
+  test('a negative linger is refused', () => {
+    assert.throws(
+      () => openProducer({ topic: 'unused', lingerMs: -1 }),
+      /lingerMs must be an integer of 0 or more \(got -1\)/,
+    )
   })
 
   test('append rejects after close', { timeout: TEST_TIMEOUT_MS }, async () => {
