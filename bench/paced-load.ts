@@ -26,7 +26,7 @@ export interface PacedLoadOptions {
    * connections is not measured.
    */
   warmupSec?: number
-  /** Most requests in flight at once, one keep-alive connection each. */
+  /** Maximum number of requests in flight, one keep-alive connection each. */
   connections: number
   /** Returns the next request body. */
   nextBody(): string
@@ -35,15 +35,15 @@ export interface PacedLoadOptions {
 }
 
 export interface PacedLoadResult {
-  /** Measured requests sent, after the warm-up. */
+  /** Number of requests sent after the warm-up, the measured ones. */
   sent: number
-  /** Responses by class: 2xx and the others; `errors` had no response. */
+  /** Number of 2xx responses. non2xx counts the other responses, and errors the requests without one. */
   ok: number
   non2xx: number
   errors: number
   /** From the due time to the response, in ms, over every response. */
   latencyMs: { p50: number, p90: number, p99: number, max: number }
-  /** The largest delay of the timer that sends requests behind their due time, in ms. */
+  /** Maximum delay of a send behind its due time, in ms: the pacer's own lag. */
   maxSendLagMs: number
 }
 
