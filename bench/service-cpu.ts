@@ -35,7 +35,7 @@ export interface CpuSampler {
 }
 
 /** Returns the CPU seconds the process used so far, or NaN once it has exited. */
-function processCpuSec(pid: number): number {
+export function processCpuSec(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // The command name in brackets may contain spaces, so count fields after it.

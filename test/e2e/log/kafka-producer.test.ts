@@ -301,7 +301,7 @@ describe('kafka producer', () => {
     assert.deepEqual(sends.counts, [5])
   })
 
-  test('a negative linger is refused', () => {
+  test('a negative linger is rejected', () => {
     assert.throws(
       () => openProducer({ topic: 'unused', lingerMs: -1 }),
       /lingerMs must be an integer of 0 or more \(got -1\)/,
