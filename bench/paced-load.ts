@@ -45,6 +45,11 @@ export interface PacedLoadResult {
   latencyMs: { p50: number, p90: number, p99: number, max: number }
   /** Maximum delay of a send behind its due time, in ms: the pacer's own lag. */
   maxSendLagMs: number
+  /**
+   * Seconds from the first measured due time to the last measured response.
+   * It exceeds durationSec when the server fell behind the offered rate.
+   */
+  elapsedSec: number
 }
 
 const REQUEST_TIMEOUT_MS = 10_000
@@ -67,6 +72,7 @@ export function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadResult> {
   let non2xx = 0
   let errors = 0
   let maxSendLagMs = 0
+  let lastResponseMs = 0
   const start = performance.now() + START_DELAY_MS
 
   return new Promise((resolve) => {
@@ -87,6 +93,7 @@ export function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadResult> {
           max: round(measured.length === 0 ? Number.NaN : measured[measured.length - 1]),
         },
         maxSendLagMs: round(maxSendLagMs),
+        elapsedSec: round((lastResponseMs - (start + warmup * intervalMs)) / 1000),
       })
     }
 
@@ -100,7 +107,8 @@ export function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadResult> {
         if (measured && status === null) {
           errors++
         } else if (measured && status !== null) {
-          latencies[answered++] = performance.now() - dueMs
+          lastResponseMs = performance.now()
+          latencies[answered++] = lastResponseMs - dueMs
           if (status >= 200 && status < 300) ok++
           else non2xx++
         }
