@@ -14,26 +14,23 @@
  * command 400,000 on, when the book is warm.
  */
 
-import { parseArgs } from 'node:util'
 import { createCoreDriver, createPeerDriver, type ApplyCommand } from './core-drivers.ts'
 import { defaultScenarios, generateFlow, type OrderFlow } from './flow-generator.ts'
 import { latencyPercentiles } from './stats.ts'
-import { positiveInteger } from './cli-args.ts'
+import { parseOptions, positiveInteger } from './cli-args.ts'
 
 const PREFIX_COMMANDS = 200_000
 const KINDS_FROM_COMMAND = 400_000
 const KIND_NAMES = ['GTC limit', 'IOC limit', 'cancel', 'modify']
 
-const { values } = parseArgs({
-  options: {
-    scenario: { type: 'string', default: 'crash' },
-    book: { type: 'string', default: 'core' },
-    passes: { type: 'string', default: '3' },
-    commands: { type: 'string', default: '2000000' },
-    end: { type: 'string' },
-    'keep-warm': { type: 'boolean', default: false },
-    kinds: { type: 'boolean', default: false },
-  },
+const { values } = parseOptions({
+  scenario: { type: 'string', default: 'crash' },
+  book: { type: 'string', default: 'core' },
+  passes: { type: 'string', default: '3' },
+  commands: { type: 'string', default: '2000000' },
+  end: { type: 'string' },
+  'keep-warm': { type: 'boolean', default: false },
+  kinds: { type: 'boolean', default: false },
 })
 
 const passes = positiveInteger('passes', values.passes)

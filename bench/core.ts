@@ -24,10 +24,9 @@
  * long-running process keeps its books, so the hidden classes survive.
  */
 
-import { parseArgs } from 'node:util'
 import { createCoreDriver, createPeerDriver, TradeRecorder, type ApplyCommand, type TradeDigest } from './core-drivers.ts'
 import { defaultScenarios, generateFlow, type OrderFlow } from './flow-generator.ts'
-import { positiveInteger } from './cli-args.ts'
+import { parseOptions, positiveInteger } from './cli-args.ts'
 import {
   hrtimePairOverheadNs,
   latencyPercentiles,
@@ -40,16 +39,14 @@ const TARGET_COMMANDS_PER_SEC = 1_000_000
 const TARGET_RATIO = 10
 const SLICE_COMMANDS = 25_000
 
-const { values } = parseArgs({
-  options: {
-    commands: { type: 'string', default: '2000000' },
-    runs: { type: 'string', default: '3' },
-    'peer-commands': { type: 'string', default: '200000' },
-    warmup: { type: 'string', default: '200000' },
-    seed: { type: 'string', default: '42' },
-    scenario: { type: 'string', multiple: true },
-    'keep-warm': { type: 'boolean', default: false },
-  },
+const { values } = parseOptions({
+  commands: { type: 'string', default: '2000000' },
+  runs: { type: 'string', default: '3' },
+  'peer-commands': { type: 'string', default: '200000' },
+  warmup: { type: 'string', default: '200000' },
+  seed: { type: 'string', default: '42' },
+  scenario: { type: 'string', multiple: true },
+  'keep-warm': { type: 'boolean', default: false },
 })
 
 const commands = positiveInteger('commands', values.commands)
@@ -57,6 +54,16 @@ const runs = positiveInteger('runs', values.runs)
 const peerCommands = positiveInteger('peer-commands', values['peer-commands'])
 const warmupCommands = positiveInteger('warmup', values.warmup)
 const seed = positiveInteger('seed', values.seed)
+
+const scenarioFilter = values.scenario
+const allScenarios = defaultScenarios(commands, seed)
+const unknown = scenarioFilter?.filter((name) => !allScenarios.some((scenario) => scenario.name === name)) ?? []
+if (unknown.length > 0) {
+  const names = allScenarios.map((scenario) => scenario.name).join(', ')
+  process.stderr.write(`invalid --scenario ${JSON.stringify(unknown[0])}: expected one of ${names}\n`)
+  process.exit(2)
+}
+const scenarios = allScenarios.filter((scenario) => scenarioFilter === undefined || scenarioFilter.includes(scenario.name))
 
 const collectGarbage = (globalThis as { gc?: () => void }).gc ?? (() => {})
 
@@ -160,10 +167,6 @@ function round(value: number, digits = 0): number {
 const overheadNs = hrtimePairOverheadNs()
 process.stdout.write(`node ${process.version}, hrtime pair overhead ${overheadNs} ns (included in latencies)\n`)
 
-const scenarioFilter = values.scenario
-const scenarios = defaultScenarios(commands, seed).filter(
-  (scenario) => scenarioFilter === undefined || scenarioFilter.includes(scenario.name),
-)
 const results = []
 
 for (const scenario of scenarios) {

@@ -11,23 +11,20 @@
  * The last line printed is a JSON summary.
  */
 
-import { parseArgs } from 'node:util'
 import { CreateTableCommand, DynamoDBClient, type GlobalSecondaryIndex } from '@aws-sdk/client-dynamodb'
 import { versionGuard } from '../src/store/client.ts'
 import { DynamoHttpClient } from '../src/store/dynamo-http.ts'
 import { startDynaliteProcess } from '../test/helpers/dynalite.ts'
-import { positiveInteger } from './cli-args.ts'
+import { parseOptions, positiveInteger } from './cli-args.ts'
 import { findProcess, processCpuSec } from './service-cpu.ts'
 
 const DYNALITE_PORTS: [number, number] = [31070, 31079]
 const IN_FLIGHT = 50
 const ORDER_IDS = 3000
 
-const { values } = parseArgs({
-  options: {
-    puts: { type: 'string', default: '6000' },
-    rounds: { type: 'string', default: '3' },
-  },
+const { values } = parseOptions({
+  puts: { type: 'string', default: '6000' },
+  rounds: { type: 'string', default: '3' },
 })
 const puts = positiveInteger('puts', values.puts)
 const rounds = positiveInteger('rounds', values.rounds)

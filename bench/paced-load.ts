@@ -1,7 +1,7 @@
 /**
- * Open-loop load at a fixed rate: request i is due at start + i / rate, and
- * its latency runs from that due time to the last byte of the response, so
- * a request that waits for a free connection or a late timer is charged for
+ * Open-loop load at a fixed rate: request i is due at start + i / rate. Its
+ * latency runs from that due time to the last byte of the response, so a
+ * request that waits for a free connection or a late timer is charged for
  * the wait. Requests go over keep-alive connections, at most `connections`
  * at once; the others wait in the agent's queue.
  *
@@ -122,13 +122,22 @@ export function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadResult> {
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
         timeout: REQUEST_TIMEOUT_MS,
       })
+      let responded = false
       outgoing.on('response', (response) => {
+        responded = true
         const chunks: Buffer[] = []
         response.on('data', (chunk: Buffer) => chunks.push(chunk))
         response.on('end', () => settle(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')))
+        // A connection cut in the middle of the body emits no error and no end.
+        response.on('close', () => {
+          if (!response.complete) settle(null, '')
+        })
       })
       outgoing.on('timeout', () => outgoing.destroy(new Error(`no response within ${REQUEST_TIMEOUT_MS} ms`)))
       outgoing.on('error', () => settle(null, ''))
+      outgoing.on('close', () => {
+        if (!responded) settle(null, '')
+      })
       outgoing.end(body)
     }
 

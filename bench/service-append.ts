@@ -14,7 +14,6 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { createKafkaLog } from '../src/log/kafka-log.ts'
 import { startDynaliteProcess } from '../test/helpers/dynalite.ts'
@@ -24,6 +23,7 @@ import { findProcess, sampleCpu } from './service-cpu.ts'
 import { loadOrders } from './service-load.ts'
 import { startServiceProcess } from './service-processes.ts'
 import { percentileOfSorted } from './stats.ts'
+import { parseOptions, positiveInteger } from './cli-args.ts'
 
 const KAFKA_PORT = 31002
 const KAFKA_CONTROLLER_PORT = 31003
@@ -34,18 +34,12 @@ const PARTITIONS = 3
 /** Size of an encoded new-order command in bytes, an estimate. */
 const VALUE_BYTES = 250
 
-const { values } = parseArgs({
-  options: {
-    appends: { type: 'string', default: '500' },
-    rate: { type: 'string', multiple: true },
-  },
+const { values } = parseOptions({
+  appends: { type: 'string', default: '500' },
+  rate: { type: 'string', multiple: true },
 })
-const appends = Number(values.appends)
-const rates = (values.rate ?? ['200', '500', '2000']).map(Number)
-if (!Number.isSafeInteger(appends) || appends < 1 || rates.some((rate) => !Number.isSafeInteger(rate) || rate < 1)) {
-  process.stderr.write('--appends and --rate must be positive integers\n')
-  process.exit(2)
-}
+const appends = positiveInteger('appends', values.appends)
+const rates = (values.rate ?? ['200', '500', '2000']).map((rate) => positiveInteger('rate', rate))
 
 const logger = pino({ level: 'warn' })
 const root = mkdtempSync(join(tmpdir(), 'bench-append-'))

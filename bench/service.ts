@@ -30,7 +30,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { pino, type Logger } from 'pino'
 import { createFileLog } from '../src/log/file-log.ts'
 import { createKafkaLog } from '../src/log/kafka-log.ts'
@@ -44,7 +43,7 @@ import { startDynamoCounter, type DynamoCounts } from './dynamo-counter.ts'
 import { SYMBOLS } from './order-mix.ts'
 import { apiProbe, loadOrders, waitApplied, type AppliedProbe, type LoadResult } from './service-load.ts'
 import { startServiceProcess, type ServiceProcess } from './service-processes.ts'
-import { positiveInteger } from './cli-args.ts'
+import { parseOptions, positiveInteger } from './cli-args.ts'
 
 const KAFKA_PORT = 31000
 const KAFKA_CONTROLLER_PORT = 31001
@@ -60,23 +59,21 @@ const MIN_DRAIN_COMMANDS_PER_SEC = 50
 /** A fixed rate counts as sustained when the API accepted at least this share of it. */
 const SUSTAINED_SHARE = 0.95
 
-const { values } = parseArgs({
-  options: {
-    mode: { type: 'string', multiple: true },
-    duration: { type: 'string', default: '15' },
-    connections: { type: 'string', default: '32' },
-    rate: { type: 'string', default: '2000' },
-    // Half the closed-loop rate unless given, so the second run is below saturation.
-    'low-rate': { type: 'string' },
-    'rate-duration': { type: 'string', default: '10' },
-    // 20,000 keeps each mode's drain under about 20 s at the 1,200-2,300
-    // commands/s measured on 2 cores. Pass --backlog 100000 for the docs' figure.
-    backlog: { type: 'string', default: '20000' },
-    'drain-only': { type: 'boolean', default: false },
-    // Points the service straight at dynalite, without the counting proxy.
-    'no-count': { type: 'boolean', default: false },
-    'cpu-prof': { type: 'string' },
-  },
+const { values } = parseOptions({
+  mode: { type: 'string', multiple: true },
+  duration: { type: 'string', default: '15' },
+  connections: { type: 'string', default: '32' },
+  rate: { type: 'string', default: '2000' },
+  // Half the closed-loop rate unless given, so the second run is below saturation.
+  'low-rate': { type: 'string' },
+  'rate-duration': { type: 'string', default: '10' },
+  // 20,000 keeps each mode's drain under about 20 s at the 1,200-2,300
+  // commands/s measured on 2 cores. Pass --backlog 100000 for the docs' figure.
+  backlog: { type: 'string', default: '20000' },
+  'drain-only': { type: 'boolean', default: false },
+  // Points the service straight at dynalite, without the counting proxy.
+  'no-count': { type: 'boolean', default: false },
+  'cpu-prof': { type: 'string' },
 })
 
 const MODES = ['embedded', 'kafka', 'kafka-all']
@@ -277,7 +274,8 @@ async function runLoad(mode: string, setup: ModeSetup) {
     const closedCounts = setup.counter?.counts()
     print(
       `  closed loop, ${connections} connections, ${durationSec} s: ${closed.acceptedPerSec} accepted/s ` +
-        `(p50 ${closed.latencyMs.p50} ms, p99 ${closed.latencyMs.p99} ms, non-2xx ${closed.non2xx}); ` +
+        `(p50 ${closed.latencyMs.p50} ms, p99 ${closed.latencyMs.p99} ms, non-2xx ${closed.non2xx}, ` +
+        `errors ${closed.errors}); ` +
         `engine caught up ${(closedApply.lastMs / 1000).toFixed(1)} s after the load`,
     )
     print(`    ${formatCpu(closedCpu)}`)
@@ -294,7 +292,8 @@ async function runLoad(mode: string, setup: ModeSetup) {
       print(
         `  fixed rate ${offered}/s, ${rateDurationSec} s: ${load.acceptedPerSec} accepted/s, ` +
           `p50 ${load.latencyMs.p50} ms, p99 ${load.latencyMs.p99} ms, max ${load.latencyMs.max} ms, ` +
-          `non-2xx ${load.non2xx}, largest send lag ${load.maxSendLagMs} ms`,
+          `non-2xx ${load.non2xx}, errors ${load.errors} (not in the latencies), ` +
+          `largest send lag ${load.maxSendLagMs} ms`,
       )
       print(`    ${formatCpu(cpu)}`)
       if (load.acceptedPerSec >= offered * SUSTAINED_SHARE) break
@@ -387,14 +386,22 @@ async function runDrain(mode: string, setup: ModeSetup) {
   }
 }
 
+/** Stops the broker, dynalite and the data directory of the mode in progress. */
+let cleanUp: (() => Promise<void>) | undefined
+
 async function benchMode(mode: string) {
   const root = mkdtempSync(join(tmpdir(), `bench-service-${mode}-`))
   print(`\n${mode}: data under ${root}`)
-  const setup = mode === 'embedded'
-    ? await setUpEmbedded(root)
-    : await setUpKafka(root, mode === 'kafka' ? ['engine', 'api'] : ['all'])
+  let setup: ModeSetup | undefined
+  cleanUp = async () => {
+    await setup?.close()
+    rmSync(root, { recursive: true, force: true })
+  }
 
   try {
+    setup = mode === 'embedded'
+      ? await setUpEmbedded(root)
+      : await setUpKafka(root, mode === 'kafka' ? ['engine', 'api'] : ['all'])
     const load = values['drain-only'] ? undefined : await runLoad(mode, setup)
     const drain = await runDrain(mode, setup)
     return {
@@ -412,13 +419,36 @@ async function benchMode(mode: string) {
       symbols: SYMBOLS.length,
     }
   } finally {
-    await setup.close()
-    rmSync(root, { recursive: true, force: true })
+    await cleanUp()
+    cleanUp = undefined
   }
 }
 
+// The broker runs in a session of its own, so an interrupt of this process
+// group does not reach it: stop it here.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`${signal}: stopping the broker and dynalite\n`)
+    void (cleanUp?.() ?? Promise.resolve()).finally(() => process.exit(130))
+  })
+}
+
 const results = []
-for (const mode of modes) {
-  results.push(await benchMode(mode))
+try {
+  for (const mode of modes) {
+    results.push(await benchMode(mode))
+  }
+} catch (error) {
+  const message = (error as Error).message
+  process.stderr.write(`bench failed: ${message}\n`)
+  if (!message.includes('already in use')) {
+    process.stderr.write(`${(error as Error).stack}\n`)
+  } else {
+    process.stderr.write(
+      'An interrupted run may have left a broker or dynalite on ports 31000-31099: ' +
+        'find it with `pgrep -fa "kafka|dynalite"` and stop it.\n',
+    )
+  }
+  process.exit(1)
 }
 print(JSON.stringify({ bench: 'service', node: process.version, partitions: PARTITIONS, modes: results }))

@@ -15,19 +15,17 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { createDynamoStore } from '../src/store/dynamo-store.ts'
 import type { LevelRecord, OrderRecord, PartitionEffects, RestingOrderRecord, TradeRecord } from '../src/store/types.ts'
 import { startDynaliteProcess } from '../test/helpers/dynalite.ts'
+import { parseOptions } from './cli-args.ts'
 
-const { values } = parseArgs({
-  options: {
-    batches: { type: 'string', default: '10' },
-    commands: { type: 'string', default: '500' },
-    concurrency: { type: 'string', default: '24' },
-    path: { type: 'string' },
-  },
+const { values } = parseOptions({
+  batches: { type: 'string', default: '10' },
+  commands: { type: 'string', default: '500' },
+  concurrency: { type: 'string', default: '24' },
+  path: { type: 'string' },
 })
 
 const batches = Number(values.batches)
