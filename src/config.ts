@@ -154,6 +154,15 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('KAFKA_BOOTSTRAP_SERVERS is required when COMMAND_LOG=kafka (e.g. 127.0.0.1:9092)')
   }
 
+  // Every append waits out the linger inside its request timeout, so a linger
+  // of half the timeout or more leaves too little for the round trip.
+  if (2 * config.kafka.producerLingerMs >= config.kafka.requestTimeoutMs) {
+    problems.push(
+      `KAFKA_PRODUCER_LINGER_MS (${config.kafka.producerLingerMs}) must be below half of ` +
+        `KAFKA_REQUEST_TIMEOUT_MS (${config.kafka.requestTimeoutMs}), or every append waits most of its timeout`,
+    )
+  }
+
   for (const [name, table] of Object.entries(config.tables)) {
     if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table)) {
       problems.push(`table name for ${name} must be 3-255 characters of A-Z a-z 0-9 _ . - (got ${JSON.stringify(table)})`)

@@ -49,6 +49,18 @@ test('config reports every problem at once', () => {
   })
 })
 
+test('config rejects a linger of half the request timeout', () => {
+  const env = { KAFKA_PRODUCER_LINGER_MS: '250', KAFKA_REQUEST_TIMEOUT_MS: '500' }
+
+  assert.throws(() => loadConfig(env), (error: unknown) => {
+    assert.ok(error instanceof ConfigError)
+    assert.equal(error.problems.length, 1)
+    assert.match(error.problems[0], /KAFKA_PRODUCER_LINGER_MS \(250\) must be below half of KAFKA_REQUEST_TIMEOUT_MS \(500\)/)
+    return true
+  })
+  assert.equal(loadConfig({ KAFKA_PRODUCER_LINGER_MS: '249', KAFKA_REQUEST_TIMEOUT_MS: '500' }).kafka.producerLingerMs, 249)
+})
+
 test('config rejects instruments that are not JSON', () => {
   assert.throws(() => loadConfig({ INSTRUMENTS: '{bad' }), /INSTRUMENTS is not valid JSON/)
 })
