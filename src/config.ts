@@ -31,7 +31,7 @@ export interface Config {
     groupId: string
     /** Bound on one produce or metadata request; past it the API returns 503. */
     requestTimeoutMs: number
-    /** Wait before each Produce request, so that more appends share it. */
+    /** Time to wait before each Produce request, in ms, so that more appends share it. */
     producerLingerMs: number
   }
   /** Partition count of the embedded log. */
