@@ -5,7 +5,7 @@
 
 import autocannon, { type AutocannonResult } from 'autocannon'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createOrderMix } from './order-mix.ts'
+import { createOrderMix, SYMBOLS } from './order-mix.ts'
 import { pacedLoad } from './paced-load.ts'
 
 const POLL_INTERVAL_MS = 50
@@ -27,7 +27,12 @@ export interface LoadResult {
   latencyMs: { p50: number, p99: number, max: number }
   /** Fixed rate only: the largest delay, in ms, of a send behind its due time. */
   maxSendLagMs?: number
-  /** The last accepted order id of each symbol, in acceptance order. */
+  /**
+   * Per symbol, the id of a marker order posted after the load ended. Once
+   * the engine has applied it, it has applied every order of that symbol
+   * that the load got a 202 for, which responses alone cannot tell because
+   * they arrive out of log order over many connections.
+   */
   lastIds: Map<string, string>
 }
 
@@ -43,12 +48,6 @@ export interface LoadOptions {
 /** Sends the order mix to POST /orders and returns what the API accepted and how fast. */
 export async function loadOrders(options: LoadOptions): Promise<LoadResult> {
   const nextOrder = createOrderMix(options.seed)
-  const lastIds = new Map<string, string>()
-  const recordAccepted = (status: number, body: string) => {
-    if (status !== 202) return
-    const order = JSON.parse(body) as { id: string, symbol: string }
-    lastIds.set(order.symbol, order.id)
-  }
 
   if (options.overallRate !== undefined) {
     const paced = await pacedLoad({
@@ -59,8 +58,9 @@ export async function loadOrders(options: LoadOptions): Promise<LoadResult> {
       warmupSec: PACED_WARMUP_SEC,
       connections: options.connections,
       nextBody: () => JSON.stringify(nextOrder()),
-      onResponse: recordAccepted,
+      onResponse: () => {},
     })
+    const lastIds = await postMarkers(options.url)
     return {
       offeredRate: options.overallRate,
       connections: options.connections,
@@ -88,10 +88,10 @@ export async function loadOrders(options: LoadOptions): Promise<LoadResult> {
         path: '/orders',
         headers: { 'content-type': 'application/json' },
         setupRequest: (request) => ({ ...request, body: JSON.stringify(nextOrder()) }),
-        onResponse: recordAccepted,
       },
     ],
   })
+  const lastIds = await postMarkers(options.url)
 
   return {
     offeredRate: options.overallRate ?? null,
@@ -104,6 +104,27 @@ export async function loadOrders(options: LoadOptions): Promise<LoadResult> {
     latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
     lastIds,
   }
+}
+
+/**
+ * Posts one IOC sell at 1000.00 per symbol, above every bid of the order
+ * mix, so it cancels without a fill, and returns their ids by symbol.
+ */
+async function postMarkers(url: string): Promise<Map<string, string>> {
+  const markers = new Map<string, string>()
+  for (const symbol of SYMBOLS) {
+    const order = { clientId: 'bench-marker', symbol, side: 'sell', type: 'limit', price: '1000.00', quantity: '1', timeInForce: 'IOC' }
+    const response = await fetch(`${url}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(order),
+    })
+    if (response.status !== 202) {
+      throw new Error(`marker order for ${symbol} got ${response.status}: ${await response.text()}`)
+    }
+    markers.set(symbol, ((await response.json()) as { id: string }).id)
+  }
+  return markers
 }
 
 /** Returns true once the engine has applied the order: stored with a status other than accepted. */
