@@ -2,7 +2,8 @@
  * Service benchmark: runs the service CLI in the embedded mode (file log,
  * in-process dynalite) and in the Kafka mode (a broker from
  * scripts/kafka/kafka.sh on 31000/31001, dynalite from scripts/dynalite.ts
- * behind a request-counting proxy), and measures per mode:
+ * behind a request-counting proxy that the fixed-rate runs bypass), and
+ * measures per mode:
  * - accepted orders/s under closed-loop load (autocannon, N connections);
  * - POST latency p50/p99 at a fixed offered rate, and when that is not
  *   sustained, at a lower one (by default half the closed-loop rate);
@@ -38,7 +39,7 @@ import { createDynamoStore } from '../src/store/dynamo-store.ts'
 import { startDynaliteProcess } from '../test/helpers/dynalite.ts'
 import { startKafka } from '../test/helpers/kafka-broker.ts'
 import { appendBacklog } from './backlog.ts'
-import { findProcess, sampleCpu, type CpuUsage } from './service-cpu.ts'
+import { findProcess, sampleCpu, type CpuSampler, type CpuUsage } from './service-cpu.ts'
 import { startDynamoCounter, type DynamoCounts } from './dynamo-counter.ts'
 import { SYMBOLS } from './order-mix.ts'
 import { apiProbe, loadOrders, waitApplied, type AppliedProbe, type LoadResult } from './service-load.ts'
@@ -107,7 +108,10 @@ function profileDir(mode: string, phase: string): string | undefined {
 
 /** The infrastructure of one mode and how to reach it. */
 interface ModeSetup {
+  /** Environment of the service processes; the store endpoint is the counting proxy when there is one. */
   env: Record<string, string>
+  /** The same with the store endpoint pointed at dynalite directly, for the latency runs. */
+  directEnv: Record<string, string>
   /** Opens the mode's command log from the bench process, for the backlog. */
   openLog(): CommandLog
   /** Probe for the drain, when the drain runs without the API. */
@@ -126,8 +130,10 @@ type ServiceRole = 'all' | 'api' | 'engine'
 
 async function setUpEmbedded(root: string): Promise<ModeSetup> {
   const dataDir = join(root, 'data')
+  const env = { DATA_DIR: dataDir, PORT: String(EMBEDDED_API_PORT), EMBEDDED_PARTITIONS: String(PARTITIONS) }
   return {
-    env: { DATA_DIR: dataDir, PORT: String(EMBEDDED_API_PORT), EMBEDDED_PARTITIONS: String(PARTITIONS) },
+    env,
+    directEnv: env,
     openLog: () => createFileLog({ dir: join(dataDir, 'log'), partitions: PARTITIONS, logger }),
     storeProbe: undefined,
     counter: undefined,
@@ -166,15 +172,18 @@ async function setUpKafka(root: string, loadRoles: ServiceRole[]): Promise<ModeS
     logger,
   })
 
+  const directEnv = {
+    PORT: String(KAFKA_API_PORT),
+    KAFKA_BOOTSTRAP_SERVERS: bootstrap,
+    KAFKA_TOPIC_ORDENES: TOPIC,
+    KAFKA_PARTITIONS: String(PARTITIONS),
+    AWS_ENDPOINT_URL: dynalite.endpoint,
+    DATA_DIR: join(root, 'data'),
+  }
+
   return {
-    env: {
-      PORT: String(KAFKA_API_PORT),
-      KAFKA_BOOTSTRAP_SERVERS: bootstrap,
-      KAFKA_TOPIC_ORDENES: TOPIC,
-      KAFKA_PARTITIONS: String(PARTITIONS),
-      AWS_ENDPOINT_URL: counter?.endpoint ?? dynalite.endpoint,
-      DATA_DIR: join(root, 'data'),
-    },
+    env: { ...directEnv, AWS_ENDPOINT_URL: counter?.endpoint ?? dynalite.endpoint },
+    directEnv,
     openLog: () =>
       createKafkaLog({
         bootstrapServers: broker.bootstrapServers,
@@ -257,12 +266,30 @@ function cpuPids(processes: ServiceProcess[], roles: ServiceRole[], setup: ModeS
   return pids
 }
 
-async function runLoad(mode: string, setup: ModeSetup) {
-  const processes = await startProcesses(setup.loadRoles, setup.env, mode, 'load')
+/** Runs `work` with the load roles started on `env`, sampling their CPU, and stops them after. */
+async function withLoadProcesses<T>(
+  mode: string,
+  setup: ModeSetup,
+  env: Record<string, string>,
+  phase: string,
+  work: (url: string, sampler: CpuSampler) => Promise<T>,
+): Promise<T> {
+  const processes = await startProcesses(setup.loadRoles, env, mode, phase)
   const sampler = sampleCpu(cpuPids(processes, setup.loadRoles, setup))
 
   try {
-    const url = processes.at(-1)!.url as string
+    return await work(processes.at(-1)!.url as string, sampler)
+  } catch (error) {
+    for (const service of processes) process.stderr.write(`service output:\n${service.output()}\n`)
+    throw error
+  } finally {
+    sampler.stop()
+    await stopProcesses(processes)
+  }
+}
+
+async function runLoad(mode: string, setup: ModeSetup) {
+  const closedRun = await withLoadProcesses(mode, setup, setup.env, 'closed', async (url, sampler) => {
     const probe = apiProbe(url)
 
     // Closed loop: as many orders as the API accepts over N connections.
@@ -279,16 +306,24 @@ async function runLoad(mode: string, setup: ModeSetup) {
         `engine caught up ${(closedApply.lastMs / 1000).toFixed(1)} s after the load`,
     )
     print(`    ${formatCpu(closedCpu)}`)
+    return { closed, closedCpu, closedApply, closedCounts }
+  })
+  const { closed, closedCpu, closedApply, closedCounts } = closedRun
+
+  // The latency runs restart the service on dynalite directly, so that the
+  // counting proxy does not take CPU from the cores the service shares.
+  const fixed = await withLoadProcesses(mode, setup, setup.directEnv, 'rate', async (url, sampler) => {
+    const probe = apiProbe(url)
 
     // Fixed offered rate, then a lower one when the first is not sustained.
-    const fixed: (LoadResult & { cpu: CpuUsage })[] = []
+    const runs: (LoadResult & { cpu: CpuUsage })[] = []
     const lowRate = lowRateOption ?? Math.max(10, Math.floor(closed.acceptedPerSec / 2))
     for (const offered of [rate, lowRate]) {
       const startMs = performance.now()
       const load = await loadOrders({ url, connections: 64, durationSec: rateDurationSec, overallRate: offered, seed: 2 })
       const cpu = sampler.usage(startMs, performance.now())
       await waitApplied(probe, [...load.lastIds.values()], APPLY_TIMEOUT_MS)
-      fixed.push({ ...load, cpu })
+      runs.push({ ...load, cpu })
       print(
         `  fixed rate ${offered}/s, ${rateDurationSec} s: ${load.acceptedPerSec} accepted/s, ` +
           `p50 ${load.latencyMs.p50} ms, p99 ${load.latencyMs.p99} ms, max ${load.latencyMs.max} ms, ` +
@@ -298,23 +333,18 @@ async function runLoad(mode: string, setup: ModeSetup) {
       print(`    ${formatCpu(cpu)}`)
       if (load.acceptedPerSec >= offered * SUSTAINED_SHARE) break
     }
+    return runs
+  })
 
-    return {
-      closedLoop: {
-        ...summarizeLoad(closed),
-        engineCatchUpSec: Math.round(closedApply.lastMs / 100) / 10,
-        cpu: closedCpu,
-      },
-      fixedRate: fixed.map((load) => ({ ...summarizeLoad(load), cpu: load.cpu })),
-      sustainedRate: fixed[0].acceptedPerSec >= rate * SUSTAINED_SHARE ? rate : fixed[0].acceptedPerSec,
-      closedLoopStoreWrites: perCommand(closedCounts, closed.accepted),
-    }
-  } catch (error) {
-    for (const service of processes) process.stderr.write(`service output:\n${service.output()}\n`)
-    throw error
-  } finally {
-    sampler.stop()
-    await stopProcesses(processes)
+  return {
+    closedLoop: {
+      ...summarizeLoad(closed),
+      engineCatchUpSec: Math.round(closedApply.lastMs / 100) / 10,
+      cpu: closedCpu,
+    },
+    fixedRate: fixed.map((load) => ({ ...summarizeLoad(load), cpu: load.cpu })),
+    sustainedRate: fixed[0].acceptedPerSec >= rate * SUSTAINED_SHARE ? rate : fixed[0].acceptedPerSec,
+    closedLoopStoreWrites: perCommand(closedCounts, closed.accepted),
   }
 }
 
