@@ -63,11 +63,15 @@ if (unknown.length > 0) {
   process.stderr.write(`invalid --scenario ${JSON.stringify(unknown[0])}: expected one of ${names}\n`)
   process.exit(2)
 }
-const scenarios = allScenarios.filter((scenario) => scenarioFilter === undefined || scenarioFilter.includes(scenario.name))
+const scenarios = allScenarios.filter(
+  (scenario) => scenarioFilter === undefined || scenarioFilter.includes(scenario.name),
+)
 
 const forcedGc = (globalThis as { gc?: () => void }).gc
 if (forcedGc === undefined) {
-  process.stderr.write('warning: run with node --expose-gc (as npm run bench:core does), or no pass starts after a collection\n')
+  process.stderr.write(
+    'warning: run with node --expose-gc (as npm run bench:core does), or no pass starts after a collection\n',
+  )
 }
 const collectGarbage = forcedGc ?? (() => {})
 

@@ -1,10 +1,10 @@
 /**
- * dynalite's CPU per conditional PutItem, by the form of the version guard
- * and by the indexes of the table. Starts dynalite in a process of its own
- * on 127.0.0.1 (ports 31070-31079), sends the same PutItems of 20-attribute
- * order items through the engine's lean client, 50 at a time, and reads
- * dynalite's CPU time from /proc. Each round measures every case once; the
- * first round includes dynalite's warm-up.
+ * Measures dynalite's CPU per conditional PutItem, by the form of the
+ * version guard and by the indexes of the table. It starts dynalite in a
+ * process of its own on 127.0.0.1 (ports 31070-31079), sends PutItems of
+ * 21-attribute order items through the engine's lean client, 50 at a time,
+ * and reads dynalite's CPU time from /proc. Each round measures every case
+ * once, and the first round includes dynalite's warm-up.
  *
  *   node bench/dynalite-put-cost.ts [--puts 6000] [--rounds 3]
  *
@@ -56,9 +56,21 @@ const CASES: { name: string, indexes: GlobalSecondaryIndex[], guard: Guard | nul
   { name: 'no index, old guard', indexes: [], guard: OLD_GUARD },
   { name: 'no index, NOT guard', indexes: [], guard: versionGuard },
   { name: 'no index, no guard', indexes: [], guard: null },
-  { name: '4 indexes, all attributes', indexes: ORDER_INDEX_KEYS.map((key) => index(key, { ProjectionType: 'ALL' })), guard: versionGuard },
-  { name: '4 indexes, filter attributes', indexes: ORDER_INDEX_KEYS.map((key) => index(key, FILTER_ATTRIBUTES)), guard: versionGuard },
-  { name: '4 indexes, keys only', indexes: ORDER_INDEX_KEYS.map((key) => index(key, { ProjectionType: 'KEYS_ONLY' })), guard: versionGuard },
+  {
+    name: '4 indexes, all attributes',
+    indexes: ORDER_INDEX_KEYS.map((key) => index(key, { ProjectionType: 'ALL' })),
+    guard: versionGuard,
+  },
+  {
+    name: '4 indexes, filter attributes',
+    indexes: ORDER_INDEX_KEYS.map((key) => index(key, FILTER_ATTRIBUTES)),
+    guard: versionGuard,
+  },
+  {
+    name: '4 indexes, keys only',
+    indexes: ORDER_INDEX_KEYS.map((key) => index(key, { ProjectionType: 'KEYS_ONLY' })),
+    guard: versionGuard,
+  },
   {
     name: '3 indexes, all attributes',
     indexes: ['clientId', 'symbol', 'listShard'].map((key) => index(key, { ProjectionType: 'ALL' })),
@@ -66,7 +78,14 @@ const CASES: { name: string, indexes: GlobalSecondaryIndex[], guard: Guard | nul
   },
 ]
 
-const ATTRIBUTE_TYPES: Record<string, 'S' | 'N'> = { id: 'S', sortKey: 'S', clientId: 'S', symbol: 'S', status: 'S', listShard: 'N' }
+const ATTRIBUTE_TYPES: Record<string, 'S' | 'N'> = {
+  id: 'S',
+  sortKey: 'S',
+  clientId: 'S',
+  symbol: 'S',
+  status: 'S',
+  listShard: 'N',
+}
 
 function orderItem(n: number, version: number): Record<string, unknown> {
   const text = (value: string) => ({ S: value })
@@ -99,14 +118,19 @@ function orderItem(n: number, version: number): Record<string, unknown> {
 
 const dynalite = await startDynaliteProcess({ ports: DYNALITE_PORTS, createTableMs: 0 })
 const dynalitePid = findProcess(['scripts/dynalite.ts', '--port', new URL(dynalite.endpoint).port])
-if (dynalitePid === undefined) throw new Error(`dynalite at ${dynalite.endpoint} has no process here`)
+if (dynalitePid === undefined) throw new Error(`dynalite process for ${dynalite.endpoint} not found in /proc`)
 
 const client = new DynamoDBClient({
   endpoint: dynalite.endpoint,
   region: 'us-east-1',
   credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
 })
-const http = new DynamoHttpClient({ client, endpoint: dynalite.endpoint, requestTimeoutMs: 10_000, maxSockets: IN_FLIGHT })
+const http = new DynamoHttpClient({
+  client,
+  endpoint: dynalite.endpoint,
+  requestTimeoutMs: 10_000,
+  maxSockets: IN_FLIGHT,
+})
 
 try {
   for (const [number, benchCase] of CASES.entries()) {
@@ -134,7 +158,11 @@ try {
         const sends = []
         for (let n = first; n < Math.min(puts, first + IN_FLIGHT); n++) {
           const version = nextVersion++
-          const input = { TableName: `case-${number}`, Item: orderItem(n % ORDER_IDS, version), ...benchCase.guard?.(version) }
+          const input = {
+            TableName: `case-${number}`,
+            Item: orderItem(n % ORDER_IDS, version),
+            ...benchCase.guard?.(version),
+          }
           sends.push(http.send('PutItem', input))
         }
         await Promise.all(sends)

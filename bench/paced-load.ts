@@ -22,7 +22,7 @@ export interface PacedLoadOptions {
   durationSec: number
   /**
    * Seconds paced the same way before the measured ones (default 0). Their
-   * responses reach onResponse but count in no figure, so that opening the
+   * responses reach onResponse but are not counted, so that opening the
    * connections is not measured.
    */
   warmupSec?: number
@@ -30,7 +30,7 @@ export interface PacedLoadOptions {
   connections: number
   /** Returns the next request body. */
   nextBody(): string
-  /** Called with each response's status code and body. */
+  /** Callback for each response's status code and body. */
   onResponse(status: number, body: string): void
 }
 
@@ -41,7 +41,7 @@ export interface PacedLoadResult {
   ok: number
   non2xx: number
   errors: number
-  /** From the due time to the response, in ms, over every response. */
+  /** Latency percentiles in ms, from each due time to the end of its response. */
   latencyMs: { p50: number, p90: number, p99: number, max: number }
   /** Maximum delay of a send behind its due time, in ms: the pacer's own lag. */
   maxSendLagMs: number
@@ -133,7 +133,9 @@ export function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadResult> {
           if (!response.complete) settle(null, '')
         })
       })
-      outgoing.on('timeout', () => outgoing.destroy(new Error(`no response within ${REQUEST_TIMEOUT_MS} ms`)))
+      outgoing.on('timeout', () => {
+        outgoing.destroy(new Error(`request timed out: no response within ${REQUEST_TIMEOUT_MS} ms`))
+      })
       outgoing.on('error', () => settle(null, ''))
       outgoing.on('close', () => {
         if (!responded) settle(null, '')

@@ -21,17 +21,16 @@ export interface LoadResult {
   non2xx: number
   errors: number
   /**
-   * In ms. Closed loop: autocannon's figures. Fixed rate: from each request's
-   * due time, so waiting behind a slow response counts.
+   * POST latencies in ms: autocannon's figures in the closed loop, and from
+   * each request's due time at a fixed rate.
    */
   latencyMs: { p50: number, p99: number, max: number }
   /** Fixed rate only: the largest delay, in ms, of a send behind its due time. */
   maxSendLagMs?: number
   /**
-   * Per symbol, the id of a marker order posted after the load ended. Once
-   * the engine has applied it, it has applied every order of that symbol
-   * that the load got a 202 for, which responses alone cannot tell because
-   * they arrive out of log order over many connections.
+   * Id of a marker order per symbol, posted after the load ended. The marker
+   * follows every accepted order of its symbol in the log. The order of the
+   * last response per symbol need not, because responses arrive out of log order.
    */
   lastIds: Map<string, string>
 }
@@ -66,7 +65,7 @@ export async function loadOrders(options: LoadOptions): Promise<LoadResult> {
       connections: options.connections,
       durationSec: options.durationSec,
       accepted: paced.ok,
-      // A server that falls behind answers the last orders after the
+      // A server that falls behind responds to the last orders after the
       // offered duration, which lowers its rate here.
       acceptedPerSec: Math.round(paced.ok / Math.max(options.durationSec, paced.elapsedSec)),
       non2xx: paced.non2xx,
@@ -113,14 +112,22 @@ export async function loadOrders(options: LoadOptions): Promise<LoadResult> {
 async function postMarkers(url: string): Promise<Map<string, string>> {
   const markers = new Map<string, string>()
   for (const symbol of SYMBOLS) {
-    const order = { clientId: 'bench-marker', symbol, side: 'sell', type: 'limit', price: '1000.00', quantity: '1', timeInForce: 'IOC' }
+    const order = {
+      clientId: 'bench-marker',
+      symbol,
+      side: 'sell',
+      type: 'limit',
+      price: '1000.00',
+      quantity: '1',
+      timeInForce: 'IOC',
+    }
     const response = await fetch(`${url}/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(order),
     })
     if (response.status !== 202) {
-      throw new Error(`marker order for ${symbol} got ${response.status}: ${await response.text()}`)
+      throw new Error(`marker order for ${symbol} failed with status ${response.status}: ${await response.text()}`)
     }
     markers.set(symbol, ((await response.json()) as { id: string }).id)
   }

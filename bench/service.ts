@@ -108,7 +108,7 @@ function profileDir(mode: string, phase: string): string | undefined {
 
 /** The infrastructure of one mode and how to reach it. */
 interface ModeSetup {
-  /** Environment of the service processes; the store endpoint is the counting proxy when there is one. */
+  /** Environment of the service processes. Its store endpoint is the counting proxy when there is one. */
   env: Record<string, string>
   /** The same with the store endpoint pointed at dynalite directly, for the latency runs. */
   directEnv: Record<string, string>

@@ -40,7 +40,7 @@ export interface KafkaLogOptions {
   fetchMaxBytes?: number
   /** Maximum number of records in one PartitionHandler.records call (default 500). */
   maxBatchRecords?: number
-  /** Time a producer waits before each Produce request, in ms (default 0); see KafkaProducerOptions. */
+  /** Time a producer waits before each Produce request, in ms (default 0), as KafkaProducerOptions.lingerMs describes. */
   producerLingerMs?: number
 }
 

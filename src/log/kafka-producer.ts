@@ -33,9 +33,9 @@ export interface KafkaProducerOptions {
    */
   maxBatchBytes?: number
   /**
-   * Time to wait before each Produce request, in ms (default 0), so that the
-   * appends arriving meanwhile share it: fewer, larger requests for the
-   * broker and this process, each append up to lingerMs later.
+   * Time to wait before each Produce request, in ms (default 0). Appends that
+   * arrive meanwhile share the request, so requests are fewer and larger and
+   * each append is up to lingerMs later.
    */
   lingerMs?: number
 }
@@ -92,7 +92,9 @@ export class KafkaLogProducer implements CommandLogProducer {
     this.#maxBatchBytes = positiveInteger('maxBatchBytes', options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES)
     this.#lingerMs = options.lingerMs ?? 0
     if (!Number.isSafeInteger(this.#lingerMs) || this.#lingerMs < 0) {
-      throw new Error(`invalid Kafka producer options: lingerMs must be an integer of 0 or more (got ${String(options.lingerMs)})`)
+      throw new Error(
+        `invalid Kafka producer options: lingerMs must be an integer of 0 or more (got ${String(options.lingerMs)})`,
+      )
     }
 
     this.#producer = new Producer({

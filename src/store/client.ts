@@ -101,9 +101,9 @@ export function isConditionalCheckFailed(error: unknown): boolean {
 
 /**
  * The condition of every versioned write: the item is absent or its stored
- * version is at most the new one. A comparison with a missing attribute is
- * false, so `NOT #version > :version` passes for an absent item too, and
- * every stored item has a version. dynalite parses this form faster than
+ * version is at most the new one. dynalite evaluates a comparison with a
+ * missing attribute as false, so `NOT #version > :version` passes for an
+ * absent item too, and every stored item has a version. dynalite parses this form faster than
  * `attribute_not_exists(key) OR #version <= :version`: bench/dynalite-put-cost.ts
  * measured 0.123 against 0.142-0.147 ms of its CPU per conditional PutItem.
  *

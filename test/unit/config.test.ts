@@ -55,10 +55,13 @@ test('config rejects a linger of half the request timeout', () => {
   assert.throws(() => loadConfig(env), (error: unknown) => {
     assert.ok(error instanceof ConfigError)
     assert.equal(error.problems.length, 1)
-    assert.match(error.problems[0], /KAFKA_PRODUCER_LINGER_MS \(250\) must be below half of KAFKA_REQUEST_TIMEOUT_MS \(500\)/)
+    assert.match(error.problems[0], /KAFKA_PRODUCER_LINGER_MS \(250\) must be below half/)
+    assert.match(error.problems[0], /KAFKA_REQUEST_TIMEOUT_MS \(500\)/)
     return true
   })
-  assert.equal(loadConfig({ KAFKA_PRODUCER_LINGER_MS: '249', KAFKA_REQUEST_TIMEOUT_MS: '500' }).kafka.producerLingerMs, 249)
+
+  const accepted = loadConfig({ KAFKA_PRODUCER_LINGER_MS: '249', KAFKA_REQUEST_TIMEOUT_MS: '500' })
+  assert.equal(accepted.kafka.producerLingerMs, 249)
 })
 
 test('config rejects instruments that are not JSON', () => {

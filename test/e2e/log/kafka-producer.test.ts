@@ -281,7 +281,7 @@ describe('kafka producer', () => {
     assert.ok(largest > 1, `${sends.counts.length} requests for 30 appends: none grouped`)
   })
 
-  test('a linger lets appends spread over time share one request', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('linger groups spaced appends', { timeout: TEST_TIMEOUT_MS }, async () => {
     const { topic } = await createTopic(broker.bootstrapServers)
     const { producer, clientId } = openProducer({ topic, lingerMs: 200 })
     const sends = recordSends(clientId)
