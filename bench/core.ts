@@ -3,18 +3,19 @@
  * MatchingEngine and through nodejs-order-book, in one process.
  *
  *   node --expose-gc bench/core.ts [--commands 2000000] [--runs 3]
- *     [--peer-commands 200000] [--warmup 200000] [--seed 42] [--scenario NAME ...]
+ *     [--peer-commands N] [--warmup 200000] [--seed 42] [--scenario NAME ...]
  *     [--keep-warm]
  *
- * Per scenario: one checking pass compares the trades of both books on the
- * peer's prefix of the stream (count, lots, hash of price, lots, maker and
- * taker ids in order). Then each run times our core over the whole stream
- * (and the prefix within it), the peer over the prefix, and a second pass of
- * each with process.hrtime.bigint() around every command for latencies.
- * The timed passes also read the wall clock and the process CPU time every
- * 25,000 commands of the prefix. The slice rates show how each book speeds
- * up while V8 optimizes it again, and CPU time is less disturbed than wall
- * time by other jobs on the machine.
+ * The peer runs the whole stream unless --peer-commands limits it to a
+ * prefix. Per scenario: one checking pass compares the trades of both books
+ * on the peer's commands (count, lots, hash of price, lots, maker and taker
+ * ids in order). Then each run times our core over the whole stream (and
+ * the peer's commands within it), the peer over its commands, and a second
+ * pass of each with process.hrtime.bigint() around every command for
+ * latencies. The timed passes also read the wall clock and the process CPU
+ * time every 25,000 commands of the first 200,000. The slice rates show how
+ * each book speeds up while V8 optimizes it again, and CPU time is less
+ * disturbed than wall time by other jobs on the machine.
  * Figures are medians over the runs. The last line printed is a JSON summary.
  *
  * A forced GC runs before each timed pass. It also collects the hidden
@@ -38,11 +39,13 @@ import {
 const TARGET_COMMANDS_PER_SEC = 1_000_000
 const TARGET_RATIO = 10
 const SLICE_COMMANDS = 25_000
+/** The slices cover the commands before this one, where both books warm up. */
+const SLICED_COMMANDS = 200_000
 
 const { values } = parseOptions({
   commands: { type: 'string', default: '2000000' },
   runs: { type: 'string', default: '3' },
-  'peer-commands': { type: 'string', default: '200000' },
+  'peer-commands': { type: 'string' },
   warmup: { type: 'string', default: '200000' },
   seed: { type: 'string', default: '42' },
   scenario: { type: 'string', multiple: true },
@@ -51,7 +54,8 @@ const { values } = parseOptions({
 
 const commands = positiveInteger('commands', values.commands)
 const runs = positiveInteger('runs', values.runs)
-const peerCommands = positiveInteger('peer-commands', values['peer-commands'])
+const peerCommands =
+  values['peer-commands'] === undefined ? commands : positiveInteger('peer-commands', values['peer-commands'])
 const warmupCommands = positiveInteger('warmup', values.warmup)
 const seed = positiveInteger('seed', values.seed)
 
@@ -109,6 +113,15 @@ function sliceCuts(end: number): number[] {
   return cuts
 }
 
+/** Returns the slice cuts of the first SLICED_COMMANDS, then each of `ends` beyond them, ascending. */
+function passCuts(sliceEnd: number, ends: number[]): number[] {
+  const cuts = sliceCuts(sliceEnd)
+  for (const end of [...ends].sort((a, b) => a - b)) {
+    if (end > cuts[cuts.length - 1]) cuts.push(end)
+  }
+  return cuts
+}
+
 /** Returns the rate, in commands/s, of each slice: from the previous cut (0 for the first) to this cut. */
 function sliceRates(cuts: number[], seconds: number[]): number[] {
   return cuts.map((cut, i) => {
@@ -136,7 +149,10 @@ function latencyRun(factory: DriverFactory, flow: OrderFlow, end: number): Laten
   return latencyPercentiles(samples)
 }
 
-function checkTrades(flow: OrderFlow, prefixEnd: number): { passed: boolean, core: TradeDigest, peer: TradeDigest, coreWhole: TradeDigest } {
+function checkTrades(
+  flow: OrderFlow,
+  prefixEnd: number,
+): { passed: boolean, core: TradeDigest, peer: TradeDigest, coreWhole: TradeDigest } {
   const coreRecorder = new TradeRecorder(prefixEnd)
   const core = createCoreDriver(flow, coreRecorder)
   for (let index = 0; index < flow.length; index++) core(index)
@@ -197,38 +213,45 @@ for (const scenario of scenarios) {
   warmUp(flow, peerEnd)
 
   const coreRates: number[] = []
-  const corePrefixRates: number[] = []
+  const coreOnPeerRates: number[] = []
   const peerRates: number[] = []
   const coreLatencies: LatencyPercentiles[] = []
   const peerLatencies: LatencyPercentiles[] = []
-  const prefixCuts = sliceCuts(peerEnd)
+  const sliceEnd = Math.min(SLICED_COMMANDS, peerEnd)
+  const slices = sliceCuts(sliceEnd)
+  const coreCuts = passCuts(sliceEnd, [peerEnd, flow.length])
+  const peerCuts = passCuts(sliceEnd, [peerEnd])
   const coreSliceRates: number[][] = []
   const peerSliceRates: number[][] = []
   const coreCpuNs: number[] = []
-  const corePrefixCpuNs: number[] = []
+  const coreOnPeerCpuNs: number[] = []
   const peerCpuNs: number[] = []
   for (let run = 0; run < runs; run++) {
-    const core = timeRun(createCoreDriver, flow, [...prefixCuts, flow.length])
-    const prefixEnd = prefixCuts.length - 1
-    corePrefixRates.push(peerEnd / core.seconds[prefixEnd])
-    coreRates.push(flow.length / core.seconds[prefixCuts.length])
-    coreSliceRates.push(sliceRates(prefixCuts, core.seconds))
-    corePrefixCpuNs.push((core.cpuSeconds[prefixEnd] * 1e9) / peerEnd)
-    coreCpuNs.push((core.cpuSeconds[prefixCuts.length] * 1e9) / flow.length)
-    const peer = timeRun(createPeerDriver, flow, prefixCuts)
-    peerRates.push(peerEnd / peer.seconds[prefixEnd])
-    peerSliceRates.push(sliceRates(prefixCuts, peer.seconds))
-    peerCpuNs.push((peer.cpuSeconds[prefixEnd] * 1e9) / peerEnd)
+    const core = timeRun(createCoreDriver, flow, coreCuts)
+    const corePeerEnd = coreCuts.indexOf(peerEnd)
+    const coreWholeEnd = coreCuts.length - 1
+    coreOnPeerRates.push(peerEnd / core.seconds[corePeerEnd])
+    coreRates.push(flow.length / core.seconds[coreWholeEnd])
+    coreSliceRates.push(sliceRates(slices, core.seconds))
+    coreOnPeerCpuNs.push((core.cpuSeconds[corePeerEnd] * 1e9) / peerEnd)
+    coreCpuNs.push((core.cpuSeconds[coreWholeEnd] * 1e9) / flow.length)
+
+    const peer = timeRun(createPeerDriver, flow, peerCuts)
+    const peerWholeEnd = peerCuts.length - 1
+    peerRates.push(peerEnd / peer.seconds[peerWholeEnd])
+    peerSliceRates.push(sliceRates(slices, peer.seconds))
+    peerCpuNs.push((peer.cpuSeconds[peerWholeEnd] * 1e9) / peerEnd)
+
     coreLatencies.push(latencyRun(createCoreDriver, flow, flow.length))
     peerLatencies.push(latencyRun(createPeerDriver, flow, peerEnd))
     process.stdout.write(
-      `  run ${run + 1}: core ${round(coreRates[run])} cmd/s (prefix ${round(corePrefixRates[run])}), ` +
-        `peer ${round(peerRates[run])} cmd/s\n`,
+      `  run ${run + 1}: core ${round(coreRates[run])} cmd/s (${round(coreOnPeerRates[run])} on the peer's ` +
+        `${peerEnd} commands), peer ${round(peerRates[run])} cmd/s\n`,
     )
   }
 
   const coreRate = median(coreRates)
-  const corePrefixRate = median(corePrefixRates)
+  const coreOnPeerRate = median(coreOnPeerRates)
   const peerRate = median(peerRates)
   const coreLatency = medianPercentiles(coreLatencies)
   const peerLatency = medianPercentiles(peerLatencies)
@@ -240,27 +263,26 @@ for (const scenario of scenarios) {
     counts: flow.counts,
     trades: check.coreWhole.trades,
     coreCommandsPerSec: round(coreRate),
-    corePrefixCommandsPerSec: round(corePrefixRate),
+    /** The peer's commands: the whole stream, or a prefix with --peer-commands. */
     peerCommands: peerEnd,
+    coreOnPeerCommandsPerSec: round(coreOnPeerRate),
     peerCommandsPerSec: round(peerRate),
-    /** Our rate over the peer's rate on the same prefix of the stream. */
-    ratioOnPrefix: round(corePrefixRate / peerRate, 1),
-    /** Our whole-stream rate over the peer's prefix rate. */
-    ratioWholeOverPrefix: round(coreRate / peerRate, 1),
+    /** Our rate over the peer's rate on the same commands. */
+    ratio: round(coreOnPeerRate / peerRate, 1),
     /**
      * Process CPU time per command, which load from other jobs on the machine
      * disturbs less than wall time: our core on the whole stream and on the
-     * prefix, the peer on the prefix.
+     * peer's commands, the peer on its commands.
      */
     cpuNsPerCommand: {
       core: round(median(coreCpuNs)),
-      corePrefix: round(median(corePrefixCpuNs)),
-      peerPrefix: round(median(peerCpuNs)),
+      coreOnPeerCommands: round(median(coreOnPeerCpuNs)),
+      peer: round(median(peerCpuNs)),
     },
-    /** The peer's CPU time per command over ours, on the same prefix. */
-    cpuRatioOnPrefix: round(median(peerCpuNs) / median(corePrefixCpuNs), 1),
-    /** Median rates of consecutive slices of the prefix, the last one possibly shorter. */
-    prefixSlices: { commands: SLICE_COMMANDS, coreCommandsPerSec: coreSlices, peerCommandsPerSec: peerSlices },
+    /** The peer's CPU time per command over ours, on the same commands. */
+    cpuRatio: round(median(peerCpuNs) / median(coreOnPeerCpuNs), 1),
+    /** Median rates of consecutive slices of the first commands, the last one possibly shorter. */
+    slices: { commands: SLICE_COMMANDS, coreCommandsPerSec: coreSlices, peerCommandsPerSec: peerSlices },
     coreLatencyNs: coreLatency,
     peerLatencyNs: peerLatency,
     tradeCheck: { passed: check.passed, commands: peerEnd, core: check.core, peer: check.peer },
@@ -268,22 +290,23 @@ for (const scenario of scenarios) {
   results.push(result)
   warmDrivers.length = 0
   process.stdout.write(
-    `  CPU ns per command: core ${result.cpuNsPerCommand.core} (prefix ${result.cpuNsPerCommand.corePrefix}), ` +
-      `peer ${result.cpuNsPerCommand.peerPrefix}; ratio ${result.cpuRatioOnPrefix}x on the same prefix\n`,
+    `  CPU ns per command: core ${result.cpuNsPerCommand.core} ` +
+      `(${result.cpuNsPerCommand.coreOnPeerCommands} on the peer's commands), ` +
+      `peer ${result.cpuNsPerCommand.peer}; ratio ${result.cpuRatio}x on the same commands\n`,
   )
   process.stdout.write(
-    `  prefix in slices of ${SLICE_COMMANDS} commands, median cmd/s: core ${coreSlices.join(' ')}; ` +
+    `  first ${sliceEnd} commands in slices of ${SLICE_COMMANDS}, median cmd/s: core ${coreSlices.join(' ')}; ` +
       `peer ${peerSlices.join(' ')}\n`,
   )
   process.stdout.write(
     `  median: core ${result.coreCommandsPerSec} cmd/s, latency p50/p99/p99.9 ` +
       `${coreLatency.p50}/${coreLatency.p99}/${coreLatency.p999} ns; peer ${result.peerCommandsPerSec} cmd/s, ` +
-      `${peerLatency.p50}/${peerLatency.p99}/${peerLatency.p999} ns; ratio ${result.ratioOnPrefix}x on the same prefix\n`,
+      `${peerLatency.p50}/${peerLatency.p99}/${peerLatency.p999} ns; ratio ${result.ratio}x on the same commands\n`,
   )
 }
 
 const worst = results.reduce((a, b) => (b.coreCommandsPerSec < a.coreCommandsPerSec ? b : a))
-const minRatio = Math.min(...results.map((result) => result.ratioOnPrefix))
+const minRatio = Math.min(...results.map((result) => result.ratio))
 const summary = {
   bench: 'core',
   node: process.version,
@@ -294,7 +317,7 @@ const summary = {
   hrtimePairOverheadNs: overheadNs,
   scenarios: results,
   worstCase: { scenario: worst.scenario, coreCommandsPerSec: worst.coreCommandsPerSec },
-  minRatioOnPrefix: minRatio,
+  minRatio,
   tradeChecksPassed: results.every((result) => result.tradeCheck.passed),
   targets: {
     coreCommandsPerSec: TARGET_COMMANDS_PER_SEC,
