@@ -15,6 +15,8 @@ interface Sample {
   atMs: number
   /** CPU seconds of each watched process, user plus system. */
   processSec: Map<string, number>
+  /** Seconds the threads of each watched process spent ready to run but waiting for a core. */
+  waitSec: Map<string, number>
   /** Busy CPU seconds of the whole machine, all cores. */
   machineSec: number
 }
@@ -22,6 +24,13 @@ interface Sample {
 export interface CpuUsage {
   /** Cores used on average over the window, per watched process, e.g. 0.95. */
   cores: Record<string, number>
+  /**
+   * Threads of each watched process that were ready to run but waiting for
+   * a core, on average over the window (from the run queue wait in
+   * /proc/PID/task/TID/schedstat). Near 0 when the process never waits.
+   * Threads that exited during the window are missing.
+   */
+  waiting: Record<string, number>
   /** Cores used by the whole machine, the watched processes included. */
   machineCores: number
   /** One-minute load average at the end of the window. */
@@ -46,6 +55,24 @@ export function processCpuSec(pid: number): number {
   }
 }
 
+/** Returns the run queue wait of the process's live threads so far, in seconds, or NaN once it has exited. */
+export function processWaitSec(pid: number): number {
+  let waitNs = 0
+  try {
+    for (const thread of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        // Fields: time on a CPU, time waiting on a run queue (both ns), time slices run.
+        waitNs += Number(readFileSync(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ')[1])
+      } catch {
+        // The thread exited between the listing and the read.
+      }
+    }
+  } catch {
+    return Number.NaN
+  }
+  return waitNs / 1e9
+}
+
 function machineBusySec(): number {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]
   const ticks = line.trim().split(/\s+/).slice(1).map(Number)
@@ -59,8 +86,12 @@ export function sampleCpu(pids: Record<string, number>): CpuSampler {
   const samples: Sample[] = []
   const take = () => {
     const processSec = new Map<string, number>()
-    for (const [name, pid] of Object.entries(pids)) processSec.set(name, processCpuSec(pid))
-    samples.push({ atMs: performance.now(), processSec, machineSec: machineBusySec() })
+    const waitSec = new Map<string, number>()
+    for (const [name, pid] of Object.entries(pids)) {
+      processSec.set(name, processCpuSec(pid))
+      waitSec.set(name, processWaitSec(pid))
+    }
+    samples.push({ atMs: performance.now(), processSec, waitSec, machineSec: machineBusySec() })
   }
   take()
   const timer = setInterval(take, SAMPLE_INTERVAL_MS)
@@ -77,11 +108,14 @@ export function sampleCpu(pids: Record<string, number>): CpuSampler {
       const round = (value: number) => Math.round(value * 100) / 100
 
       const cores: Record<string, number> = {}
+      const waiting: Record<string, number> = {}
       for (const name of Object.keys(pids)) {
         cores[name] = round((to.processSec.get(name)! - from.processSec.get(name)!) / wallSec)
+        waiting[name] = round((to.waitSec.get(name)! - from.waitSec.get(name)!) / wallSec)
       }
       return {
         cores,
+        waiting,
         machineCores: round((to.machineSec - from.machineSec) / wallSec),
         loadAverage: round(loadavg()[0]),
       }

@@ -27,11 +27,17 @@ export interface ServiceProcessOptions {
   env: Record<string, string>
   /** Directory for a V8 CPU profile written at exit; no profiling when absent. */
   cpuProfileDir?: string
+  /** Niceness to start the process with (`nice -n`, inherited by every thread). */
+  nice?: number
 }
 
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
   const args = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`]
-  const child: ChildProcess = spawn(process.execPath, [...args, CLI, options.role], {
+  const nodeArgs = [...args, CLI, options.role]
+  const [command, commandArgs] = options.nice === undefined
+    ? [process.execPath, nodeArgs]
+    : ['nice', ['-n', String(options.nice), process.execPath, ...nodeArgs]]
+  const child: ChildProcess = spawn(command, commandArgs, {
     env: { ...process.env, LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -18,10 +18,14 @@
  * both in one `all` process instead. `--drain-only` skips the HTTP load.
  * `--no-count` leaves the counting proxy out, so that its CPU (in the bench
  * process, on the same cores) does not slow dynalite down.
+ * `--background-nice N` starts the `engine` role and dynalite at niceness N
+ * (Kafka modes), so that the API, the broker and the load generator get a
+ * core first when all want one.
  *
  *   node bench/service.ts [--mode embedded --mode kafka --mode kafka-all]
  *     [--duration 15] [--connections 32] [--rate 2000] [--low-rate N]
  *     [--rate-duration 10] [--backlog 20000] [--drain-only] [--no-count] [--cpu-prof DIR]
+ *     [--background-nice N]
  *
  * Every port is in 31000-31099.
  *
@@ -75,6 +79,7 @@ const { values } = parseOptions({
   // Points the service straight at dynalite, without the counting proxy.
   'no-count': { type: 'boolean', default: false },
   'cpu-prof': { type: 'string' },
+  'background-nice': { type: 'string' },
 })
 
 const MODES = ['embedded', 'kafka', 'kafka-all']
@@ -92,6 +97,13 @@ const lowRateOption = values['low-rate'] === undefined ? undefined : positiveInt
 const rateDurationSec = positiveInteger('rate-duration', values['rate-duration'])
 const backlogCommands = positiveInteger('backlog', values.backlog)
 const cpuProfileRoot = values['cpu-prof']
+const backgroundNice = values['background-nice'] === undefined
+  ? undefined
+  : positiveInteger('background-nice', values['background-nice'])
+if (backgroundNice !== undefined && backgroundNice > 19) {
+  process.stderr.write(`--background-nice must be from 1 to 19, got ${backgroundNice}\n`)
+  process.exit(2)
+}
 
 const logger = pino({ level: 'warn' })
 
@@ -153,7 +165,7 @@ async function setUpKafka(root: string, loadRoles: ServiceRole[]): Promise<ModeS
     dataDir: join(root, 'kafka'),
     alwaysStart: true,
   })
-  const dynalite = await startDynaliteProcess({ ports: DYNALITE_PORTS, createTableMs: 0 })
+  const dynalite = await startDynaliteProcess({ ports: DYNALITE_PORTS, createTableMs: 0, nice: backgroundNice })
   const dynalitePort = new URL(dynalite.endpoint).port
   const counter = values['no-count'] ? undefined : await startDynamoCounter(COUNTER_PORT, dynalite.endpoint)
   const bootstrap = broker.bootstrapServers.join(',')
@@ -228,7 +240,11 @@ function perCommand(counts: DynamoCounts | undefined, commands: number) {
 
 function formatCpu(usage: CpuUsage): string {
   const parts = Object.entries(usage.cores).map(([name, cores]) => `${name} ${cores}`)
-  return `cores used: ${parts.join(', ')}, machine ${usage.machineCores}, load average ${usage.loadAverage}`
+  const waiting = Object.entries(usage.waiting).map(([name, threads]) => `${name} ${threads}`)
+  return (
+    `cores used: ${parts.join(', ')}, machine ${usage.machineCores}, load average ${usage.loadAverage}; ` +
+    `threads waiting for a core: ${waiting.join(', ')}`
+  )
 }
 
 /** Starts the processes of one phase in order and stops them in reverse. */
@@ -241,7 +257,14 @@ async function startProcesses(
   const started: ServiceProcess[] = []
   try {
     for (const role of roles) {
-      started.push(await startServiceProcess({ role, env, cpuProfileDir: profileDir(mode, `${phase}-${role}`) }))
+      started.push(
+        await startServiceProcess({
+          role,
+          env,
+          cpuProfileDir: profileDir(mode, `${phase}-${role}`),
+          nice: role === 'engine' ? backgroundNice : undefined,
+        }),
+      )
     }
   } catch (error) {
     await stopProcesses(started)
@@ -481,4 +504,12 @@ try {
   }
   process.exit(1)
 }
-print(JSON.stringify({ bench: 'service', node: process.version, partitions: PARTITIONS, modes: results }))
+print(
+  JSON.stringify({
+    bench: 'service',
+    node: process.version,
+    partitions: PARTITIONS,
+    backgroundNice: backgroundNice ?? null,
+    modes: results,
+  }),
+)

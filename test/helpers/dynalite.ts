@@ -20,6 +20,8 @@ export interface DynaliteProcessOptions {
   path?: string
   /** Time a new table stays in CREATING, in ms. */
   createTableMs?: number
+  /** Niceness to start the process with (`nice -n`), so that it yields its cores to the others. */
+  nice?: number
 }
 
 export interface DynaliteProcess {
@@ -57,7 +59,12 @@ async function spawnOnPort(port: number, options: DynaliteProcessOptions): Promi
   if (options.path !== undefined) args.push('--path', options.path)
   if (options.createTableMs !== undefined) args.push('--create-table-ms', String(options.createTableMs))
 
-  const child = spawn(process.execPath, args, {
+  // nice execs node in place, so the child's pid stays node's, and every
+  // thread node starts inherits the niceness.
+  const [command, commandArgs] = options.nice === undefined
+    ? [process.execPath, args]
+    : ['nice', ['-n', String(options.nice), process.execPath, ...args]]
+  const child = spawn(command, commandArgs, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LOG_LEVEL: process.env.DYNALITE_LOG_LEVEL ?? 'warn' },
   })
