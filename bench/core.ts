@@ -3,8 +3,8 @@
  * MatchingEngine and through nodejs-order-book, in one process.
  *
  *   node --expose-gc bench/core.ts [--commands 2000000] [--runs 3]
- *     [--peer-commands N] [--warmup 200000] [--seed 42] [--scenario NAME ...]
- *     [--keep-warm]
+ *     [--peer-commands N] [--slice-commands 200000] [--warmup 200000] [--seed 42]
+ *     [--scenario NAME ...] [--keep-warm]
  *
  * The peer runs the whole stream unless --peer-commands limits it to a
  * prefix. Per scenario: one checking pass compares the trades of both books
@@ -13,7 +13,8 @@
  * the peer's commands within it), the peer over its commands, and a second
  * pass of each with process.hrtime.bigint() around every command for
  * latencies. The timed passes also read the wall clock and the process CPU
- * time every 25,000 commands of the first 200,000. The slice rates show how
+ * time every 25,000 commands of the first 200,000 (--slice-commands) of the
+ * peer's commands. The slice rates show how
  * each book speeds up while V8 optimizes it again, and CPU time is less
  * disturbed than wall time by other jobs on the machine.
  * Figures are medians over the runs. The last line printed is a JSON summary.
@@ -39,13 +40,13 @@ import {
 const TARGET_COMMANDS_PER_SEC = 1_000_000
 const TARGET_RATIO = 10
 const SLICE_COMMANDS = 25_000
-/** The slices cover the commands before this one, where both books warm up. */
-const SLICED_COMMANDS = 200_000
 
 const { values } = parseOptions({
   commands: { type: 'string', default: '2000000' },
   runs: { type: 'string', default: '3' },
   'peer-commands': { type: 'string' },
+  // The first commands, where both books warm up, are timed in slices.
+  'slice-commands': { type: 'string', default: '200000' },
   warmup: { type: 'string', default: '200000' },
   seed: { type: 'string', default: '42' },
   scenario: { type: 'string', multiple: true },
@@ -56,6 +57,7 @@ const commands = positiveInteger('commands', values.commands)
 const runs = positiveInteger('runs', values.runs)
 const peerCommands =
   values['peer-commands'] === undefined ? commands : positiveInteger('peer-commands', values['peer-commands'])
+const slicedCommands = positiveInteger('slice-commands', values['slice-commands'])
 const warmupCommands = positiveInteger('warmup', values.warmup)
 const seed = positiveInteger('seed', values.seed)
 
@@ -113,7 +115,7 @@ function sliceCuts(end: number): number[] {
   return cuts
 }
 
-/** Returns the slice cuts of the first SLICED_COMMANDS, then each of `ends` beyond them, ascending. */
+/** Returns the slice cuts up to sliceEnd, then each of `ends` beyond them, ascending. */
 function passCuts(sliceEnd: number, ends: number[]): number[] {
   const cuts = sliceCuts(sliceEnd)
   for (const end of [...ends].sort((a, b) => a - b)) {
@@ -217,7 +219,7 @@ for (const scenario of scenarios) {
   const peerRates: number[] = []
   const coreLatencies: LatencyPercentiles[] = []
   const peerLatencies: LatencyPercentiles[] = []
-  const sliceEnd = Math.min(SLICED_COMMANDS, peerEnd)
+  const sliceEnd = Math.min(slicedCommands, peerEnd)
   const slices = sliceCuts(sliceEnd)
   const coreCuts = passCuts(sliceEnd, [peerEnd, flow.length])
   const peerCuts = passCuts(sliceEnd, [peerEnd])
@@ -281,8 +283,13 @@ for (const scenario of scenarios) {
     },
     /** The peer's CPU time per command over ours, on the same commands. */
     cpuRatio: round(median(peerCpuNs) / median(coreOnPeerCpuNs), 1),
-    /** Median rates of consecutive slices of the first commands, the last one possibly shorter. */
-    slices: { commands: SLICE_COMMANDS, coreCommandsPerSec: coreSlices, peerCommandsPerSec: peerSlices },
+    /** Median rates of consecutive slices of the first coveredCommands, the last slice possibly shorter. */
+    slices: {
+      commandsPerSlice: SLICE_COMMANDS,
+      coveredCommands: sliceEnd,
+      coreCommandsPerSec: coreSlices,
+      peerCommandsPerSec: peerSlices,
+    },
     coreLatencyNs: coreLatency,
     peerLatencyNs: peerLatency,
     tradeCheck: { passed: check.passed, commands: peerEnd, core: check.core, peer: check.peer },
@@ -299,7 +306,8 @@ for (const scenario of scenarios) {
       `peer ${peerSlices.join(' ')}\n`,
   )
   process.stdout.write(
-    `  median: core ${result.coreCommandsPerSec} cmd/s, latency p50/p99/p99.9 ` +
+    `  median: core ${result.coreCommandsPerSec} cmd/s (${result.coreOnPeerCommandsPerSec} on the peer's commands), ` +
+      `latency p50/p99/p99.9 ` +
       `${coreLatency.p50}/${coreLatency.p99}/${coreLatency.p999} ns; peer ${result.peerCommandsPerSec} cmd/s, ` +
       `${peerLatency.p50}/${peerLatency.p99}/${peerLatency.p999} ns; ratio ${result.ratio}x on the same commands\n`,
   )

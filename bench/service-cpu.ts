@@ -28,7 +28,7 @@ export interface CpuUsage {
    * Threads of each watched process that were ready to run but waiting for
    * a core, on average over the window (from the run queue wait in
    * /proc/PID/task/TID/schedstat). Near 0 when the process never waits.
-   * Threads that exited during the window are missing.
+   * A thread that exits loses its wait since the sample before its exit.
    */
   waiting: Record<string, number>
   /** Cores used by the whole machine, the watched processes included. */
@@ -55,22 +55,49 @@ export function processCpuSec(pid: number): number {
   }
 }
 
-/** Returns the run queue wait of the process's live threads so far, in seconds, or NaN once it has exited. */
-export function processWaitSec(pid: number): number {
-  let waitNs = 0
+/** Returns the run queue wait of each live thread of the process so far, in seconds, by thread id. */
+export function threadWaitSec(pid: number): Map<string, number> {
+  const waits = new Map<string, number>()
+  let threads: string[]
   try {
-    for (const thread of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        // Fields: time on a CPU, time waiting on a run queue (both ns), time slices run.
-        waitNs += Number(readFileSync(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ')[1])
-      } catch {
-        // The thread exited between the listing and the read.
-      }
-    }
+    threads = readdirSync(`/proc/${pid}/task`)
   } catch {
-    return Number.NaN
+    return waits
   }
-  return waitNs / 1e9
+  for (const thread of threads) {
+    try {
+      // Fields: time on a CPU, time waiting on a run queue (both ns), time slices run.
+      waits.set(thread, Number(readFileSync(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ')[1]) / 1e9)
+    } catch {
+      // The thread exited between the listing and the read.
+    }
+  }
+  return waits
+}
+
+/**
+ * Accumulates a process's run queue wait from sample to sample, thread by
+ * thread, so that a thread that exits takes none of the wait already counted
+ * with it. The wait of a thread between its last sample and its exit is lost.
+ */
+class WaitCounter {
+  readonly #pid: number
+  #previous = new Map<string, number>()
+  #totalSec = 0
+
+  constructor(pid: number) {
+    this.#pid = pid
+  }
+
+  /** Reads the threads again and returns the running total in seconds. Only differences of two totals mean anything. */
+  sample(): number {
+    const current = threadWaitSec(this.#pid)
+    for (const [thread, waitSec] of current) {
+      this.#totalSec += waitSec - (this.#previous.get(thread) ?? 0)
+    }
+    this.#previous = current
+    return this.#totalSec
+  }
 }
 
 function machineBusySec(): number {
@@ -84,12 +111,13 @@ function machineBusySec(): number {
 /** Samples the named processes every 250 ms until stop(). */
 export function sampleCpu(pids: Record<string, number>): CpuSampler {
   const samples: Sample[] = []
+  const waitCounters = new Map(Object.entries(pids).map(([name, pid]) => [name, new WaitCounter(pid)]))
   const take = () => {
     const processSec = new Map<string, number>()
     const waitSec = new Map<string, number>()
     for (const [name, pid] of Object.entries(pids)) {
       processSec.set(name, processCpuSec(pid))
-      waitSec.set(name, processWaitSec(pid))
+      waitSec.set(name, waitCounters.get(name)!.sample())
     }
     samples.push({ atMs: performance.now(), processSec, waitSec, machineSec: machineBusySec() })
   }

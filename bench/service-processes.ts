@@ -31,6 +31,21 @@ export interface ServiceProcessOptions {
   nice?: number
 }
 
+/** Processes started and not yet stopped, so that an interrupted bench can stop them. */
+const running = new Set<ChildProcess>()
+
+/** Sends SIGTERM to every service process still running and waits for each to exit. */
+export async function stopServiceProcesses(): Promise<void> {
+  await Promise.all([...running].map((child) => terminate(child)))
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = once(child, 'exit')
+  child.kill('SIGTERM')
+  await exited
+}
+
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
   const args = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`]
   const nodeArgs = [...args, CLI, options.role]
@@ -41,6 +56,8 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     env: { ...process.env, LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  running.add(child)
+  child.once('exit', () => running.delete(child))
 
   let tail = ''
   const remember = (line: string) => {
@@ -71,11 +88,6 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     pid: child.pid!,
     url,
     output: () => tail,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = once(child, 'exit')
-      child.kill('SIGTERM')
-      await exited
-    },
+    stop: () => terminate(child),
   }
 }

@@ -18,9 +18,9 @@
  * both in one `all` process instead. `--drain-only` skips the HTTP load.
  * `--no-count` leaves the counting proxy out, so that its CPU (in the bench
  * process, on the same cores) does not slow dynalite down.
- * `--background-nice N` starts the `engine` role and dynalite at niceness N
- * (Kafka modes), so that the API, the broker and the load generator get a
- * core first when all want one.
+ * `--background-nice N` (with `--mode kafka` only) starts the `engine` role
+ * and dynalite at niceness N, so that the API and the load generator get a
+ * core before them when all want one.
  *
  *   node bench/service.ts [--mode embedded --mode kafka --mode kafka-all]
  *     [--duration 15] [--connections 32] [--rate 2000] [--low-rate N]
@@ -41,13 +41,13 @@ import { createKafkaLog } from '../src/log/kafka-log.ts'
 import type { CommandLog } from '../src/log/types.ts'
 import { createDynamoStore } from '../src/store/dynamo-store.ts'
 import { startDynaliteProcess } from '../test/helpers/dynalite.ts'
-import { startKafka } from '../test/helpers/kafka-broker.ts'
+import { startKafka, stopKafka } from '../test/helpers/kafka-broker.ts'
 import { appendBacklog } from './backlog.ts'
 import { findProcess, sampleCpu, type CpuSampler, type CpuUsage } from './service-cpu.ts'
 import { startDynamoCounter, type DynamoCounts } from './dynamo-counter.ts'
 import { SYMBOLS } from './order-mix.ts'
 import { apiProbe, loadOrders, waitApplied, type AppliedProbe, type LoadResult } from './service-load.ts'
-import { startServiceProcess, type ServiceProcess } from './service-processes.ts'
+import { startServiceProcess, stopServiceProcesses, type ServiceProcess } from './service-processes.ts'
 import { parseOptions, positiveInteger } from './cli-args.ts'
 
 const KAFKA_PORT = 31000
@@ -101,7 +101,12 @@ const backgroundNice = values['background-nice'] === undefined
   ? undefined
   : positiveInteger('background-nice', values['background-nice'])
 if (backgroundNice !== undefined && backgroundNice > 19) {
-  process.stderr.write(`--background-nice must be from 1 to 19, got ${backgroundNice}\n`)
+  process.stderr.write(`--background-nice must be a positive integer up to 19, got ${backgroundNice}\n`)
+  process.exit(2)
+}
+// In the other modes the engine shares its process with the API.
+if (backgroundNice !== undefined && modes.some((mode) => mode !== 'kafka')) {
+  process.stderr.write('--background-nice needs --mode kafka, and no other mode\n')
   process.exit(2)
 }
 
@@ -135,8 +140,13 @@ interface ModeSetup {
   /** Pids of dynalite and the broker when they run in processes of their own. */
   dynalitePid: number | undefined
   brokerPid: number | undefined
-  close(): Promise<void>
 }
+
+/**
+ * Functions that stop what a mode started. They run last first when the
+ * mode ends or the bench is interrupted.
+ */
+type Stops = (() => Promise<void>)[]
 
 type ServiceRole = 'all' | 'api' | 'engine'
 
@@ -154,20 +164,20 @@ async function setUpEmbedded(root: string): Promise<ModeSetup> {
     drainRole: 'all',
     dynalitePid: undefined,
     brokerPid: undefined,
-    close: async () => {},
   }
 }
 
-async function setUpKafka(root: string, loadRoles: ServiceRole[]): Promise<ModeSetup> {
-  const broker = await startKafka({
-    port: KAFKA_PORT,
-    controllerPort: KAFKA_CONTROLLER_PORT,
-    dataDir: join(root, 'kafka'),
-    alwaysStart: true,
-  })
+async function setUpKafka(root: string, loadRoles: ServiceRole[], stops: Stops): Promise<ModeSetup> {
+  const brokerOptions = { port: KAFKA_PORT, controllerPort: KAFKA_CONTROLLER_PORT, dataDir: join(root, 'kafka') }
+  // Registered before the start, which an interrupt can cut after the broker is up.
+  stops.push(() => stopKafka(brokerOptions))
+  const broker = await startKafka({ ...brokerOptions, alwaysStart: true })
+
   const dynalite = await startDynaliteProcess({ ports: DYNALITE_PORTS, createTableMs: 0, nice: backgroundNice })
+  stops.push(() => dynalite.stop())
   const dynalitePort = new URL(dynalite.endpoint).port
   const counter = values['no-count'] ? undefined : await startDynamoCounter(COUNTER_PORT, dynalite.endpoint)
+  if (counter !== undefined) stops.push(() => counter.close())
   const bootstrap = broker.bootstrapServers.join(',')
   const store = createDynamoStore({
     region: 'us-east-1',
@@ -183,6 +193,7 @@ async function setUpKafka(root: string, loadRoles: ServiceRole[]): Promise<ModeS
     requestTimeoutMs: 3000,
     logger,
   })
+  stops.push(() => store.close())
 
   const directEnv = {
     PORT: String(KAFKA_API_PORT),
@@ -215,12 +226,6 @@ async function setUpKafka(root: string, loadRoles: ServiceRole[]): Promise<ModeS
     dynalitePid: findProcess(['scripts/dynalite.ts', '--port', dynalitePort]),
     // scripts/kafka/kafka.sh starts the JVM with the config file in its data directory.
     brokerPid: findProcess(['kafka.Kafka', join(root, 'kafka', 'server.properties')]),
-    close: async () => {
-      await store.close()
-      await counter?.close()
-      await dynalite.stop()
-      await broker.stop()
-    },
   }
 }
 
@@ -303,7 +308,9 @@ async function withLoadProcesses<T>(
   try {
     return await work(processes.at(-1)!.url as string, sampler)
   } catch (error) {
-    for (const service of processes) process.stderr.write(`service output:\n${service.output()}\n`)
+    if (!interrupted) {
+      for (const service of processes) process.stderr.write(`service output:\n${service.output()}\n`)
+    }
     throw error
   } finally {
     sampler.stop()
@@ -431,7 +438,7 @@ async function runDrain(mode: string, setup: ModeSetup) {
       drainStoreWrites: perCommand(drainCounts, backlog.commands),
     }
   } catch (error) {
-    process.stderr.write(`service output:\n${service.output()}\n`)
+    if (!interrupted) process.stderr.write(`service output:\n${service.output()}\n`)
     throw error
   } finally {
     sampler.stop()
@@ -439,22 +446,33 @@ async function runDrain(mode: string, setup: ModeSetup) {
   }
 }
 
-/** Stops the broker, dynalite and the data directory of the mode in progress. */
+/** Stops what the mode in progress started and removes its data directory. */
 let cleanUp: (() => Promise<void>) | undefined
+let interrupted = false
+
+/** Runs the stops last first, each once, and goes on after one fails. */
+async function runStops(stops: Stops): Promise<void> {
+  for (let stop = stops.pop(); stop !== undefined; stop = stops.pop()) {
+    try {
+      await stop()
+    } catch (error) {
+      process.stderr.write(`cleanup step failed: ${(error as Error).message}\n`)
+    }
+  }
+}
 
 async function benchMode(mode: string) {
   const root = mkdtempSync(join(tmpdir(), `bench-service-${mode}-`))
   print(`\n${mode}: data under ${root}`)
-  let setup: ModeSetup | undefined
-  cleanUp = async () => {
-    await setup?.close()
-    rmSync(root, { recursive: true, force: true })
-  }
+  const stops: Stops = [async () => rmSync(root, { recursive: true, force: true })]
+  // The end of the mode and an interrupt may both call it, so both wait for one run.
+  let stopping: Promise<void> | undefined
+  cleanUp = () => (stopping ??= runStops(stops))
 
   try {
-    setup = mode === 'embedded'
+    const setup = mode === 'embedded'
       ? await setUpEmbedded(root)
-      : await setUpKafka(root, mode === 'kafka' ? ['engine', 'api'] : ['all'])
+      : await setUpKafka(root, mode === 'kafka' ? ['engine', 'api'] : ['all'], stops)
     const load = values['drain-only'] ? undefined : await runLoad(mode, setup)
     const drain = await runDrain(mode, setup)
     return {
@@ -478,11 +496,15 @@ async function benchMode(mode: string) {
 }
 
 // The broker runs in a session of its own, so an interrupt of this process
-// group does not reach it: stop it here.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+// group does not reach it, and a signal to this process alone reaches none
+// of the others: stop them all here.
+for (const [signal, exitCode] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   process.once(signal, () => {
-    process.stderr.write(`${signal}: stopping the broker and dynalite\n`)
-    void (cleanUp?.() ?? Promise.resolve()).finally(() => process.exit(130))
+    interrupted = true
+    process.stderr.write(`${signal}: stopping the service processes, the broker and dynalite\n`)
+    void stopServiceProcesses()
+      .then(() => cleanUp?.())
+      .finally(() => process.exit(exitCode))
   })
 }
 
@@ -492,6 +514,8 @@ try {
     results.push(await benchMode(mode))
   }
 } catch (error) {
+  // Work cut by an interrupt fails too; the signal handler stops everything and exits.
+  if (interrupted) await new Promise(() => {})
   const message = (error as Error).message
   process.stderr.write(`bench failed: ${message}\n`)
   if (!message.includes('already in use')) {

@@ -51,12 +51,7 @@ export async function startKafka(options: KafkaBrokerOptions): Promise<KafkaBrok
     }
   }
 
-  const env = {
-    ...process.env,
-    KAFKA_PORT: String(options.port),
-    KAFKA_CONTROLLER_PORT: String(options.controllerPort),
-    KAFKA_DATA_DIR: options.dataDir,
-  }
+  const env = scriptEnv(options)
 
   await kafkaScript('install', env, INSTALL_TIMEOUT_MS)
   // A broker left over from an interrupted run would hold the ports.
@@ -69,6 +64,24 @@ export async function startKafka(options: KafkaBrokerOptions): Promise<KafkaBrok
     external: false,
     start: () => kafkaScript('start', env, START_TIMEOUT_MS),
     stop: () => kafkaScript('stop', env, STOP_TIMEOUT_MS),
+  }
+}
+
+/**
+ * Stops the broker that startKafka() starts with these options, if one runs.
+ * It also stops a broker whose start was interrupted, which startKafka()
+ * never returned.
+ */
+export function stopKafka(options: KafkaBrokerOptions): Promise<void> {
+  return kafkaScript('stop', scriptEnv(options), STOP_TIMEOUT_MS)
+}
+
+function scriptEnv(options: KafkaBrokerOptions): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    KAFKA_PORT: String(options.port),
+    KAFKA_CONTROLLER_PORT: String(options.controllerPort),
+    KAFKA_DATA_DIR: options.dataDir,
   }
 }
 
