@@ -3,7 +3,13 @@
  * latency runs from that due time to the last byte of the response, so a
  * request that waits for a free connection or a late timer is charged for
  * the wait. Requests go over keep-alive connections, at most `connections`
- * at once; the others wait in the agent's queue.
+ * at once, one request in flight on each; the others wait in a queue.
+ *
+ * The client writes prepared request bytes to plain TCP sockets and reads
+ * only the status line, Content-Length (or chunked framing) and the body.
+ * It shares the cores with the service it measures, and Node's HTTP client
+ * cost about 0.11 ms of CPU per request here. Every body is built before
+ * the first request is due.
  *
  * autocannon's overallRate gives each connection a quota per second that it
  * spends back to back, so it offers bursts of closed-loop load at the start
@@ -11,7 +17,7 @@
  * wherever a fixed offered rate is measured.
  */
 
-import { Agent, request } from 'node:http'
+import { connect, type Socket } from 'node:net'
 import { percentileOfSorted } from './stats.ts'
 
 export interface PacedLoadOptions {
@@ -28,7 +34,7 @@ export interface PacedLoadOptions {
   warmupSec?: number
   /** Maximum number of requests in flight, one keep-alive connection each. */
   connections: number
-  /** Returns the next request body. */
+  /** Returns the next request body; called for every request before the first one is due. */
   nextBody(): string
   /** Callback for each response's status code and body. */
   onResponse(status: number, body: string): void
@@ -55,15 +61,138 @@ export interface PacedLoadResult {
 const REQUEST_TIMEOUT_MS = 10_000
 // The first request is due this long after the call.
 const START_DELAY_MS = 20
+const HEADER_END = Buffer.from('\r\n\r\n')
+
+/** Outcome of one request: the status and body, or null status when no whole response came. */
+type Settle = (status: number | null, body: string) => void
+
+/**
+ * Reads one HTTP/1.1 response from the bytes received so far. Returns null
+ * while it is incomplete. Supports Content-Length and chunked bodies.
+ */
+export function parseResponse(bytes: Buffer): { status: number, body: string, keepAlive: boolean, length: number } | null {
+  const headerEnd = bytes.indexOf(HEADER_END)
+  if (headerEnd < 0) return null
+
+  const lines = bytes.subarray(0, headerEnd).toString('latin1').split('\r\n')
+  const status = Number(lines[0].split(' ')[1])
+  let contentLength = -1
+  let chunked = false
+  let keepAlive = true
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':')
+    const name = line.slice(0, colon).trim().toLowerCase()
+    const value = line.slice(colon + 1).trim().toLowerCase()
+    if (name === 'content-length') contentLength = Number(value)
+    else if (name === 'transfer-encoding') chunked = value.includes('chunked')
+    else if (name === 'connection') keepAlive = value !== 'close'
+  }
+
+  const bodyStart = headerEnd + HEADER_END.length
+  if (!chunked) {
+    const length = contentLength < 0 ? 0 : contentLength
+    if (bytes.length < bodyStart + length) return null
+    const body = bytes.subarray(bodyStart, bodyStart + length).toString('utf8')
+    return { status, body, keepAlive, length: bodyStart + length }
+  }
+
+  const chunks: Buffer[] = []
+  let offset = bodyStart
+  for (;;) {
+    const sizeEnd = bytes.indexOf('\r\n', offset)
+    if (sizeEnd < 0) return null
+    const size = Number.parseInt(bytes.subarray(offset, sizeEnd).toString('latin1'), 16)
+    const dataStart = sizeEnd + 2
+    if (bytes.length < dataStart + size + 2) return null
+    if (size === 0) {
+      // No trailers are expected; the last chunk ends with an empty line.
+      return { status, body: Buffer.concat(chunks).toString('utf8'), keepAlive, length: dataStart + 2 }
+    }
+    chunks.push(bytes.subarray(dataStart, dataStart + size))
+    offset = dataStart + size + 2
+  }
+}
+
+/** One keep-alive connection with at most one request in flight. */
+class Connection {
+  readonly #socket: Socket
+  #received: Buffer = Buffer.alloc(0)
+  #settle: Settle | null = null
+  #closing = false
+
+  /**
+   * onFree runs after each response when the connection can take another
+   * request, and onClose once when it closes.
+   */
+  constructor(host: string, port: number, onFree: (connection: Connection) => void, onClose: (connection: Connection) => void) {
+    this.#socket = connect({ host, port, noDelay: true })
+    this.#socket.setTimeout(REQUEST_TIMEOUT_MS, () => this.#socket.destroy())
+    this.#socket.on('data', (chunk: Buffer) => {
+      if (this.#onData(chunk)) onFree(this)
+    })
+    // A reset, a refused connection or a close in the middle of a response
+    // ends the request in flight without a response.
+    this.#socket.on('error', () => {})
+    this.#socket.on('close', () => {
+      this.#closing = true
+      this.#finish(null, '')
+      onClose(this)
+    })
+  }
+
+  send(request: Buffer, settle: Settle): void {
+    this.#settle = settle
+    this.#received = Buffer.alloc(0)
+    this.#socket.write(request)
+  }
+
+  destroy(): void {
+    this.#socket.destroy()
+  }
+
+  /** Returns true when a whole response arrived and the connection stays open. */
+  #onData(chunk: Buffer): boolean {
+    this.#received = this.#received.length === 0 ? chunk : Buffer.concat([this.#received, chunk])
+    const response = parseResponse(this.#received)
+    if (response === null) return false
+
+    if (!response.keepAlive) {
+      this.#closing = true
+      this.#socket.end()
+    }
+    this.#finish(response.status, response.body)
+    return !this.#closing
+  }
+
+  #finish(status: number | null, body: string): void {
+    const settle = this.#settle
+    if (settle === null) return
+    this.#settle = null
+    this.#received = Buffer.alloc(0)
+    settle(status, body)
+  }
+}
 
 /** Sends rate × (warmupSec + durationSec) POST requests paced at `rate`; resolves when every one has ended. */
 export function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadResult> {
   const target = new URL(options.path, options.url)
-  const agent = new Agent({ keepAlive: true, maxSockets: options.connections })
+  const host = target.hostname
+  const port = Number(target.port || 80)
   const warmup = Math.round(options.rate * (options.warmupSec ?? 0))
   const total = warmup + Math.round(options.rate * options.durationSec)
   const intervalMs = 1000 / options.rate
   const latencies = new Float64Array(total - warmup)
+
+  const requests: Buffer[] = []
+  for (let i = 0; i < total; i++) {
+    const body = options.nextBody()
+    requests.push(
+      Buffer.from(
+        `POST ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      ),
+    )
+  }
 
   let sent = 0
   let ended = 0
@@ -73,12 +202,40 @@ export function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadResult> {
   let errors = 0
   let maxSendLagMs = 0
   let lastResponseMs = 0
+  const idle: Connection[] = []
+  const queued: { request: Buffer, settle: Settle }[] = []
+  const connections = new Set<Connection>()
   const start = performance.now() + START_DELAY_MS
+
+  const onFree = (connection: Connection) => {
+    const next = queued.shift()
+    if (next === undefined) idle.push(connection)
+    else connection.send(next.request, next.settle)
+  }
+
+  const onClose = (connection: Connection) => {
+    connections.delete(connection)
+    const index = idle.indexOf(connection)
+    if (index >= 0) idle.splice(index, 1)
+    // A queued request takes the place of the closed connection.
+    const next = queued.shift()
+    if (next !== undefined) dispatch(next.request, next.settle)
+  }
+
+  const dispatch = (request: Buffer, settle: Settle) => {
+    let connection = idle.pop()
+    if (connection === undefined && connections.size < options.connections) {
+      connection = new Connection(host, port, onFree, onClose)
+      connections.add(connection)
+    }
+    if (connection === undefined) queued.push({ request, settle })
+    else connection.send(request, settle)
+  }
 
   return new Promise((resolve) => {
     const finish = () => {
       if (ended < total) return
-      agent.destroy()
+      for (const connection of connections) connection.destroy()
       const measured = latencies.subarray(0, answered).sort()
       const round = (ms: number) => Math.round(ms * 100) / 100
       resolve({
@@ -93,17 +250,13 @@ export function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadResult> {
           max: round(measured.length === 0 ? Number.NaN : measured[measured.length - 1]),
         },
         maxSendLagMs: round(maxSendLagMs),
-        elapsedSec: round((lastResponseMs - (start + warmup * intervalMs)) / 1000),
+        elapsedSec: answered === 0 ? 0 : round((lastResponseMs - (start + warmup * intervalMs)) / 1000),
       })
     }
 
-    const send = (dueMs: number, measured: boolean) => {
-      const body = options.nextBody()
-      let settled = false
-      const settle = (status: number | null, responseBody: string) => {
-        if (settled) return
-        settled = true
-        if (status !== null) options.onResponse(status, responseBody)
+    const send = (index: number, dueMs: number, measured: boolean) => {
+      dispatch(requests[index], (status, body) => {
+        if (status !== null) options.onResponse(status, body)
         if (measured && status === null) {
           errors++
         } else if (measured && status !== null) {
@@ -114,33 +267,7 @@ export function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadResult> {
         }
         ended++
         finish()
-      }
-
-      const outgoing = request(target, {
-        agent,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        timeout: REQUEST_TIMEOUT_MS,
       })
-      let responded = false
-      outgoing.on('response', (response) => {
-        responded = true
-        const chunks: Buffer[] = []
-        response.on('data', (chunk: Buffer) => chunks.push(chunk))
-        response.on('end', () => settle(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')))
-        // A connection cut in the middle of the body emits no error and no end.
-        response.on('close', () => {
-          if (!response.complete) settle(null, '')
-        })
-      })
-      outgoing.on('timeout', () => {
-        outgoing.destroy(new Error(`request timed out: no response within ${REQUEST_TIMEOUT_MS} ms`))
-      })
-      outgoing.on('error', () => settle(null, ''))
-      outgoing.on('close', () => {
-        if (!responded) settle(null, '')
-      })
-      outgoing.end(body)
     }
 
     const tick = () => {
@@ -149,8 +276,8 @@ export function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadResult> {
         const dueMs = start + sent * intervalMs
         const measured = sent >= warmup
         if (measured) maxSendLagMs = Math.max(maxSendLagMs, now - dueMs)
+        send(sent, dueMs, measured)
         sent++
-        send(dueMs, measured)
       }
       if (sent < total) setTimeout(tick, Math.max(0, start + sent * intervalMs - performance.now()))
     }
