@@ -70,7 +70,15 @@ type Settle = (status: number | null, body: string) => void
  * Reads one HTTP/1.1 response from the bytes received so far. Returns null
  * while it is incomplete. Supports Content-Length and chunked bodies.
  */
-export function parseResponse(bytes: Buffer): { status: number, body: string, keepAlive: boolean, length: number } | null {
+export interface ParsedResponse {
+  status: number
+  body: string
+  keepAlive: boolean
+  /** Bytes the response took, headers included. */
+  length: number
+}
+
+export function parseResponse(bytes: Buffer): ParsedResponse | null {
   const headerEnd = bytes.indexOf(HEADER_END)
   if (headerEnd < 0) return null
 
@@ -124,7 +132,12 @@ class Connection {
    * onFree runs after each response when the connection can take another
    * request, and onClose once when it closes.
    */
-  constructor(host: string, port: number, onFree: (connection: Connection) => void, onClose: (connection: Connection) => void) {
+  constructor(
+    host: string,
+    port: number,
+    onFree: (connection: Connection) => void,
+    onClose: (connection: Connection) => void,
+  ) {
     this.#socket = connect({ host, port, noDelay: true })
     this.#socket.setTimeout(REQUEST_TIMEOUT_MS, () => this.#socket.destroy())
     this.#socket.on('data', (chunk: Buffer) => {
