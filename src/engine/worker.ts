@@ -292,6 +292,7 @@ export class EngineWorker implements PartitionHandler {
   #applyRecord(engine: PartitionEngine, record: LogRecord, offset: number, effects: BatchEffects): void {
     const partition = engine.partition
     let reason: string | undefined
+    let orderId: string | undefined
 
     try {
       const command = decodeCommand(record.value)
@@ -300,6 +301,7 @@ export class EngineWorker implements PartitionHandler {
 
       const outcome = engine.apply(offset, command, effects)
       reason = outcome.deadLetterReason
+      orderId = outcome.orderId
       if (reason === undefined && outcome.code !== 'ok') {
         this.#logger.info({ partition, offset, orderId: outcome.orderId, code: outcome.code }, 'command rejected')
       }
@@ -310,7 +312,7 @@ export class EngineWorker implements PartitionHandler {
     }
 
     if (reason === undefined) return
-    this.#logger.warn({ partition, offset, key: record.key, reason }, 'command dead-lettered')
+    this.#logger.warn({ partition, offset, key: record.key, orderId, reason }, 'command dead-lettered')
     effects.addDeadLetter({
       partition,
       offset,
