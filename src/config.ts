@@ -33,6 +33,11 @@ export interface Config {
     requestTimeoutMs: number
     /** Time to wait before each Produce request, in ms, so that more appends share it. */
     producerLingerMs: number
+    /**
+     * Time after which the broker drops a silent engine from the group, in
+     * ms: the maximum wait before a crashed engine's partitions move on.
+     */
+    sessionTimeoutMs: number
   }
   /** Partition count of the embedded log. */
   embeddedPartitions: number
@@ -119,6 +124,9 @@ export function loadConfig(env: Env = process.env): Config {
       groupId: reader.string('KAFKA_GROUP_ID', 'matching-engine'),
       requestTimeoutMs: reader.integer('KAFKA_REQUEST_TIMEOUT_MS', 5000, 100, 120_000),
       producerLingerMs: reader.integer('KAFKA_PRODUCER_LINGER_MS', 0, 0, 1000),
+      // The broker's default group.min.session.timeout.ms is 6000. The log
+      // needs a session within the consumer's rebalance timeout (60 s).
+      sessionTimeoutMs: reader.integer('KAFKA_SESSION_TIMEOUT_MS', 10_000, 6_000, 60_000),
     },
     embeddedPartitions: reader.integer('EMBEDDED_PARTITIONS', 3, 1, 256),
 

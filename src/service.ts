@@ -155,6 +155,7 @@ function openLog(config: Config, logger: Logger): CommandLog {
     clientId: config.kafka.clientId,
     requestTimeoutMs: config.kafka.requestTimeoutMs,
     producerLingerMs: config.kafka.producerLingerMs,
+    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     maxBatchRecords: config.engine.batchMaxCommands,
     logger: logger.child({ component: 'kafka' }),
   })

@@ -123,7 +123,9 @@ export class KafkaLogConsumer implements CommandLogConsumer {
     this.#state = 'running'
     this.#handler = handler
     this.#group.topics.track(this.#options.topic)
-    this.#logger.info('kafka consumer starting')
+    // A partition held by a member that crashed moves only once its session
+    // times out, so a restarted engine may wait that long after this line.
+    this.#logger.info({ sessionTimeoutMs: this.#options.sessionTimeoutMs }, 'kafka consumer starting')
     this.#watchdog = setInterval(() => this.#checkHeartbeats(), this.#options.heartbeatIntervalMs)
     this.#watchdog.unref()
     void this.#join()

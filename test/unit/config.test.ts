@@ -64,6 +64,14 @@ test('config rejects a linger of half the request timeout', () => {
   assert.equal(accepted.kafka.producerLingerMs, 249)
 })
 
+test('config reads the Kafka session timeout', () => {
+  assert.equal(loadConfig({}).kafka.sessionTimeoutMs, 10_000)
+  assert.equal(loadConfig({ KAFKA_SESSION_TIMEOUT_MS: '6000' }).kafka.sessionTimeoutMs, 6000)
+  assert.throws(() => loadConfig({ KAFKA_SESSION_TIMEOUT_MS: '5999' }), /KAFKA_SESSION_TIMEOUT_MS/)
+  assert.equal(loadConfig({ KAFKA_SESSION_TIMEOUT_MS: '60000' }).kafka.sessionTimeoutMs, 60_000)
+  assert.throws(() => loadConfig({ KAFKA_SESSION_TIMEOUT_MS: '60001' }), /KAFKA_SESSION_TIMEOUT_MS/)
+})
+
 test('config rejects instruments that are not JSON', () => {
   assert.throws(() => loadConfig({ INSTRUMENTS: '{bad' }), /INSTRUMENTS is not valid JSON/)
 })
