@@ -34,7 +34,7 @@ export interface PacedLoadOptions {
   warmupSec?: number
   /** Maximum number of requests in flight, one keep-alive connection each. */
   connections: number
-  /** Returns the next request body; called for every request before the first one is due. */
+  /** Returns the next request body. The pacer calls it for every request before the first one is due. */
   nextBody(): string
   /** Callback for each response's status code and body. */
   onResponse(status: number, body: string): void
@@ -74,8 +74,6 @@ export interface ParsedResponse {
   status: number
   body: string
   keepAlive: boolean
-  /** Bytes the response took, headers included. */
-  length: number
 }
 
 export function parseResponse(bytes: Buffer): ParsedResponse | null {
@@ -101,7 +99,7 @@ export function parseResponse(bytes: Buffer): ParsedResponse | null {
     const length = contentLength < 0 ? 0 : contentLength
     if (bytes.length < bodyStart + length) return null
     const body = bytes.subarray(bodyStart, bodyStart + length).toString('utf8')
-    return { status, body, keepAlive, length: bodyStart + length }
+    return { status, body, keepAlive }
   }
 
   const chunks: Buffer[] = []
@@ -113,8 +111,8 @@ export function parseResponse(bytes: Buffer): ParsedResponse | null {
     const dataStart = sizeEnd + 2
     if (bytes.length < dataStart + size + 2) return null
     if (size === 0) {
-      // No trailers are expected; the last chunk ends with an empty line.
-      return { status, body: Buffer.concat(chunks).toString('utf8'), keepAlive, length: dataStart + 2 }
+      // The last chunk ends with an empty line, since no trailers are expected.
+      return { status, body: Buffer.concat(chunks).toString('utf8'), keepAlive }
     }
     chunks.push(bytes.subarray(dataStart, dataStart + size))
     offset = dataStart + size + 2

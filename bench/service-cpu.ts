@@ -15,7 +15,7 @@ interface Sample {
   atMs: number
   /** CPU seconds of each watched process, user plus system. */
   processSec: Map<string, number>
-  /** Seconds the threads of each watched process spent ready to run but waiting for a core. */
+  /** Running total of the seconds each watched process's threads spent ready to run but waiting for a core. */
   waitSec: Map<string, number>
   /** Busy CPU seconds of the whole machine, all cores. */
   machineSec: number

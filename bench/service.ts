@@ -514,7 +514,7 @@ try {
     results.push(await benchMode(mode))
   }
 } catch (error) {
-  // Work cut by an interrupt fails too; the signal handler stops everything and exits.
+  // Work cut by an interrupt fails too. The signal handler stops everything and exits.
   if (interrupted) await new Promise(() => {})
   const message = (error as Error).message
   process.stderr.write(`bench failed: ${message}\n`)

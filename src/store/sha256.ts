@@ -13,7 +13,7 @@ import { createHash, createHmac, createSecretKey, type Hash, type Hmac, type Key
 /** A key or data, in any form the signer passes. */
 type SourceData = string | ArrayBuffer | ArrayBufferView
 
-/** Imported keys kept at once. The signer uses a handful per day and credential. */
+/** Maximum number of imported keys kept. The signer uses six HMAC keys per day and credential. */
 const MAX_KEYS = 16
 
 const keys = new Map<string, KeyObject>()
@@ -58,7 +58,7 @@ export class Sha256 {
     this.#hash.update(toBinary(data))
   }
 
-  /** Returns the digest. A plain hash may go on after it, an HMAC may not. */
+  /** Returns the digest. A plain hash accepts more data after it, and an HMAC does not. */
   async digest(): Promise<Uint8Array> {
     let result: Buffer
     if (this.#secret === undefined) {
