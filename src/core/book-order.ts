@@ -46,11 +46,6 @@ export class BookOrder implements Order {
   prev: BookOrder | null
   next: BookOrder | null
   level: PriceLevel | null
-  /**
-   * True while the id is in the book's window of remembered ids. The book
-   * drops a non-resting order from its id table once this is false.
-   */
-  remembered: boolean
   /** hashOrderId(id), set by the book when the order enters its id table. */
   idHash: number
 
@@ -88,7 +83,6 @@ export class BookOrder implements Order {
     this.prev = null
     this.next = null
     this.level = null
-    this.remembered = false
     this.idHash = 0
   }
 

@@ -12,10 +12,19 @@ export class BookSide {
   readonly side: Side
   /** Ascending by sortKey, so the best level is last. Read-only outside this class. */
   readonly levels: PriceLevel[]
+  /**
+   * The sort key and result of the last search, kept until the levels
+   * change. A new order's price is searched before it matches, and matching
+   * changes only the other side, so resting it reuses that search.
+   */
+  #searchedKey: number
+  #searchedIndex: number
 
   constructor(side: Side) {
     this.side = side
     this.levels = []
+    this.#searchedKey = Number.NaN
+    this.#searchedIndex = 0
   }
 
   best(): PriceLevel | null {
@@ -43,6 +52,7 @@ export class BookSide {
     }
 
     const level = new PriceLevel(priceTicks, sortKey)
+    this.#searchedKey = Number.NaN
     if (index === levels.length) {
       levels.push(level)
     } else {
@@ -55,6 +65,7 @@ export class BookSide {
   removeLevel(level: PriceLevel): void {
     const levels = this.levels
     const last = levels.length - 1
+    this.#searchedKey = Number.NaN
     if (last >= 0 && levels[last] === level) {
       levels.pop()
       return
@@ -65,6 +76,7 @@ export class BookSide {
       throw new Error(`price level ${level.priceTicks} is not on the ${this.side} side`)
     }
     levels.splice(index, 1)
+    this.#searchedKey = Number.NaN
   }
 
   #sortKeyOf(priceTicks: number): number {
@@ -73,6 +85,9 @@ export class BookSide {
 
   /** First index whose level has a sort key >= `sortKey`, or levels.length. */
   #lowerBound(sortKey: number): number {
+    if (sortKey === this.#searchedKey) {
+      return this.#searchedIndex
+    }
     const levels = this.levels
 
     // Gallop from the best end with steps 1, 2, 4, ... Invariant: every
@@ -96,6 +111,8 @@ export class BookSide {
         high = middle
       }
     }
+    this.#searchedKey = sortKey
+    this.#searchedIndex = low
     return low
   }
 }

@@ -91,7 +91,7 @@ function checkSide(book: OrderBook, side: Side, violations: string[]): number {
             `<= book lastSeq ${book.lastSeq} does not hold`,
         )
       }
-      if (book.idTableValue(order.id) !== order) {
+      if (book.getOrder(order.id) !== order) {
         violations.push(`${of}: not in the id table`)
       }
 
@@ -122,33 +122,28 @@ export function checkBookInvariants(book: OrderBook): string[] {
   const violations: string[] = []
   const queued = checkSide(book, 'buy', violations) + checkSide(book, 'sell', violations)
 
-  const seenIds = new Set(book.seenIds())
-  let restingInMap = 0
-  for (const [id, order] of book.idTableEntries()) {
+  let restingInTable = 0
+  for (const [id, order] of book.restingTableEntries()) {
+    restingInTable++
     if (order.level === null) {
-      if (!seenIds.has(id)) {
-        violations.push(`${book.symbol}: id ${id} neither rests nor is remembered but stays in the id table`)
-      }
-      continue
+      violations.push(`${book.symbol}: order ${id} does not rest but stays in the id table`)
     }
-    restingInMap++
     if (order.id !== id) {
       violations.push(`${book.symbol}: order ${order.id} is filed under the id ${id}`)
     }
-    if (order.remembered !== seenIds.has(id)) {
-      violations.push(`${book.symbol}: order ${id} has remembered ${order.remembered}, the remembered ids disagree`)
-    }
   }
-  for (const id of seenIds) {
-    if (book.idTableValue(id) === undefined) {
-      violations.push(`${book.symbol}: remembered id ${id} is missing from the id table`)
-    }
+  if (queued !== restingInTable) {
+    violations.push(`${book.symbol}: ${restingInTable} resting orders in the id table but ${queued} on levels`)
   }
+
+  const seenIds = new Set(book.seenIds())
   if (seenIds.size !== book.seenIdCount) {
     violations.push(`${book.symbol}: ${book.seenIdCount} remembered ids but ${seenIds.size} distinct`)
   }
-  if (queued !== restingInMap) {
-    violations.push(`${book.symbol}: ${restingInMap} resting orders in the id table but ${queued} on levels`)
+  for (const id of seenIds) {
+    if (!book.remembers(id)) {
+      violations.push(`${book.symbol}: remembered id ${id} is missing from the index of remembered ids`)
+    }
   }
 
   const bestBid = book.bookSide('buy').best()

@@ -13,6 +13,7 @@ import { BookOrder } from './book-order.ts'
 import { BookSide } from './book-side.ts'
 import { hashOrderId, OrderIdTable } from './order-id-table.ts'
 import type { PriceLevel } from './price-level.ts'
+import { SeenIdWindow } from './seen-id-window.ts'
 import {
   DEFAULT_SEEN_ID_CAPACITY,
   EMPTY_FILLS,
@@ -55,7 +56,7 @@ export interface OrderBookOptions {
    * forgotten first. A cancel or modify of a forgotten id that no longer
    * rests returns 'unknown_order' instead of 'order_not_active'. Resting
    * orders are always detected as duplicates. With Infinity the memory grows
-   * by one remembered id and its table slots per submit (an estimated 150
+   * by one remembered id and its index slots per submit (an estimated 100
    * bytes for a UUID) for the book's lifetime, and snapshots grow with it.
    *
    * NOTE: a submit that reuses the id of a forgotten order that no longer
@@ -63,16 +64,6 @@ export interface OrderBookOptions {
    */
   seenIdCapacity?: number
 }
-
-/**
- * The id table's value for a remembered id whose order does not rest. Sharing
- * one object lets the book drop each order once it stops resting, so most
- * orders die young instead of being copied by the garbage collector. It
- * never rests, and no result returns it.
- */
-const NOT_RESTING = new BookOrder('', '', '', 'buy', 'limit', 'GTC', null, 0, 0, 0)
-NOT_RESTING.remainingLots = 0
-NOT_RESTING.status = 'cancelled'
 
 /** Resting state handed to OrderBook.restore, already validated by the caller. */
 export interface RestoredBookState {
@@ -113,59 +104,45 @@ export class OrderBook implements OrderBookApi {
   readonly #bids: BookSide
   readonly #asks: BookSide
   /**
-   * Every resting order by id, and NOT_RESTING for every other remembered
-   * id, so that one lookup serves duplicate detection, cancels and modifies.
+   * Every resting order by id, and only those, so the table stays as small
+   * as the book. The book drops each order once it stops resting, so most
+   * orders die young instead of being copied by the garbage collector.
    */
-  readonly #ordersById: OrderIdTable<BookOrder>
-  readonly #seenIdCapacity: number
-  /**
-   * The remembered ids in submit order: oldest first until the ring is
-   * full, then oldest at #seenRingNext.
-   */
-  readonly #seenRing: string[]
-  /** hashOrderId of each id in #seenRing, at the same index. */
-  readonly #seenRingHashes: number[]
-  #seenRingNext: number
+  readonly #restingById: OrderIdTable<BookOrder>
+  /** The remembered ids, resting or not, for duplicate detection. */
+  readonly #seenIds: SeenIdWindow
   #lastSeq: number
 
   constructor(symbol: string, options: OrderBookOptions = {}) {
     this.symbol = symbol
     this.#bids = new BookSide('buy')
     this.#asks = new BookSide('sell')
-    this.#ordersById = new OrderIdTable()
-    this.#seenIdCapacity = seenIdCapacityOf(options)
-    this.#seenRing = []
-    this.#seenRingHashes = []
-    this.#seenRingNext = 0
+    this.#restingById = new OrderIdTable()
+    this.#seenIds = new SeenIdWindow(seenIdCapacityOf(options))
     this.#lastSeq = -1
   }
 
   /** Builds a book from restored state. The caller then checks its invariants. */
   static restore(state: RestoredBookState, options: OrderBookOptions = {}): OrderBook {
     const book = new OrderBook(state.symbol, options)
-    const ordersById = book.#ordersById
+    const restingById = book.#restingById
     book.#lastSeq = state.lastSeq
     for (const order of state.orders) {
       order.idHash = hashOrderId(order.id)
-      if (ordersById.has(order.id, order.idHash)) {
+      if (restingById.has(order.id, order.idHash)) {
         throw new Error(`order ${order.id} appears twice in the restored state of ${state.symbol}`)
       }
       book.#sideOf(order.side).getOrCreate(order.priceTicks as number).append(order)
-      ordersById.set(order.id, order.idHash, order)
+      restingById.set(order.id, order.idHash, order)
     }
 
+    const seenIds = book.#seenIds
     for (const id of state.seenIds) {
       const idHash = hashOrderId(id)
-      const order = ordersById.get(id, idHash)
-      if (order === NOT_RESTING || order?.remembered === true) {
+      if (seenIds.has(id, idHash)) {
         throw new Error(`order id ${id} appears twice in the remembered ids of ${state.symbol}`)
       }
-      book.#remember(id, idHash)
-      if (order === undefined) {
-        ordersById.set(id, idHash, NOT_RESTING)
-      } else {
-        order.remembered = true
-      }
+      seenIds.add(id, idHash)
     }
     return book
   }
@@ -198,24 +175,20 @@ export class OrderBook implements OrderBookApi {
     if (typeof input.id !== 'string' || input.id === '') {
       return this.#reject(order, 'invalid_order')
     }
-    const ordersById = this.#ordersById
     const idHash = hashOrderId(input.id)
-    if (ordersById.has(input.id, idHash)) {
+    if (this.#restingById.has(input.id, idHash) || this.#seenIds.has(input.id, idHash)) {
       return this.#reject(order, 'duplicate_order_id')
     }
 
     // From here on the id is used up, whatever the outcome.
-    this.#remember(input.id, idHash)
-    order.remembered = true
+    this.#seenIds.add(input.id, idHash)
     order.idHash = idHash
     const code = this.#validateNewOrder(input, priceTicks, quantityLots)
     if (code !== null) {
-      ordersById.set(input.id, idHash, NOT_RESTING)
       return this.#reject(order, code)
     }
 
     if (input.timeInForce === 'FOK' && !this.#canFillCompletely(order)) {
-      ordersById.set(input.id, idHash, NOT_RESTING)
       order.cancelledLots = order.remainingLots
       order.remainingLots = 0
       order.status = 'cancelled'
@@ -227,12 +200,11 @@ export class OrderBook implements OrderBookApi {
 
     const isMarket = input.type === 'market'
     if (order.remainingLots > 0 && !isMarket && input.timeInForce === 'GTC') {
-      ordersById.set(input.id, idHash, order)
+      this.#restingById.set(input.id, idHash, order)
       this.#rest(order)
       return { code: 'ok', order, fills }
     }
 
-    ordersById.set(input.id, idHash, NOT_RESTING)
     if (order.remainingLots === 0) {
       order.status = 'filled'
     } else {
@@ -253,12 +225,10 @@ export class OrderBook implements OrderBookApi {
       return STALE_RESULT
     }
 
-    const order = this.#ordersById.get(orderId, hashOrderId(orderId))
+    const idHash = hashOrderId(orderId)
+    const order = this.#restingById.get(orderId, idHash)
     if (order === undefined) {
-      return UNKNOWN_ORDER_RESULT
-    }
-    if (order.level === null) {
-      return ORDER_NOT_ACTIVE_RESULT
+      return this.#seenIds.has(orderId, idHash) ? ORDER_NOT_ACTIVE_RESULT : UNKNOWN_ORDER_RESULT
     }
     if (!Number.isSafeInteger(timestampMs)) {
       return { code: 'invalid_order', order, fills: EMPTY_FILLS }
@@ -287,12 +257,10 @@ export class OrderBook implements OrderBookApi {
       return STALE_RESULT
     }
 
-    const order = this.#ordersById.get(orderId, hashOrderId(orderId))
+    const idHash = hashOrderId(orderId)
+    const order = this.#restingById.get(orderId, idHash)
     if (order === undefined) {
-      return UNKNOWN_ORDER_RESULT
-    }
-    if (order.level === null) {
-      return ORDER_NOT_ACTIVE_RESULT
+      return this.#seenIds.has(orderId, idHash) ? ORDER_NOT_ACTIVE_RESULT : UNKNOWN_ORDER_RESULT
     }
     const code = this.#validateChange(order, change, timestampMs)
     if (code !== null) {
@@ -385,8 +353,7 @@ export class OrderBook implements OrderBookApi {
   }
 
   getOrder(orderId: string): Order | null {
-    const order = this.#ordersById.get(orderId, hashOrderId(orderId))
-    return order !== undefined && order.level !== null ? order : null
+    return this.#restingById.get(orderId, hashOrderId(orderId)) ?? null
   }
 
   /** Number of resting orders, counted over the levels in O(levels). */
@@ -405,29 +372,24 @@ export class OrderBook implements OrderBookApi {
     return this.#sideOf(side)
   }
 
-  /**
-   * Returns the id table's value for an id, for invariant checks: the
-   * resting order, a shared placeholder that does not rest for another
-   * remembered id, or undefined. Callers must not mutate it.
-   */
-  idTableValue(orderId: string): BookOrder | undefined {
-    return this.#ordersById.get(orderId, hashOrderId(orderId))
+  /** Returns the id table's [id, resting order] pairs, for invariant checks. Callers must not mutate them. */
+  restingTableEntries(): Iterable<[string, BookOrder]> {
+    return this.#restingById.entries()
   }
 
-  /** Returns the id table's [id, value] pairs, for invariant checks. */
-  idTableEntries(): Iterable<[string, BookOrder]> {
-    return this.#ordersById.entries()
+  /** Returns whether an id is among the remembered ids, for invariant checks. */
+  remembers(orderId: string): boolean {
+    return this.#seenIds.has(orderId, hashOrderId(orderId))
   }
 
   /** Number of remembered order ids. */
   get seenIdCount(): number {
-    return this.#seenRing.length
+    return this.#seenIds.size
   }
 
   /** Returns the remembered order ids, oldest first. */
   seenIds(): string[] {
-    const ring = this.#seenRing
-    return [...ring.slice(this.#seenRingNext), ...ring.slice(0, this.#seenRingNext)]
+    return this.#seenIds.ids()
   }
 
   #advance(seq: number): boolean {
@@ -445,42 +407,9 @@ export class OrderBook implements OrderBookApi {
     return side === 'buy' ? this.#bids : this.#asks
   }
 
-  /**
-   * Adds an id that is not in the id table to the remembered ids. The caller
-   * then files it in the table. With a finite capacity the oldest id is
-   * forgotten once the capacity is exceeded: it leaves the table unless its
-   * order still rests.
-   */
-  #remember(orderId: string, idHash: number): void {
-    const ring = this.#seenRing
-    if (ring.length < this.#seenIdCapacity) {
-      ring.push(orderId)
-      this.#seenRingHashes.push(idHash)
-      return
-    }
-
-    // The ring finds the oldest id in O(1).
-    const next = this.#seenRingNext
-    const oldestId = ring[next]
-    const oldestHash = this.#seenRingHashes[next]
-    ring[next] = orderId
-    this.#seenRingHashes[next] = idHash
-    this.#seenRingNext = next + 1 === ring.length ? 0 : next + 1
-    const oldest = this.#ordersById.get(oldestId, oldestHash) as BookOrder
-    if (oldest.level === null) {
-      this.#ordersById.delete(oldestId, oldestHash)
-    } else {
-      oldest.remembered = false
-    }
-  }
-
-  /** Files an order that has stopped resting as NOT_RESTING, or drops it when its id is forgotten. */
+  /** Drops an order that has stopped resting from the id table. */
   #retire(order: BookOrder): void {
-    if (order.remembered) {
-      this.#ordersById.set(order.id, order.idHash, NOT_RESTING)
-    } else {
-      this.#ordersById.delete(order.id, order.idHash)
-    }
+    this.#restingById.delete(order.id, order.idHash)
   }
 
   /** Returns the code for a new order with an invalid field, or null. */
