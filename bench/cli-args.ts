@@ -16,9 +16,13 @@ export function parseOptions<T extends ParseArgsConfig['options']>(options: T) {
   }
 }
 
-/** Returns `text` as a positive safe integer, or exits with code 2 naming the option `--name`. */
+/**
+ * Returns `text`, decimal digits only, as a positive safe integer, or exits
+ * with code 2 naming the option `--name`. Forms such as 1e5 or 0x10 are
+ * rejected, so that a typo never becomes a different count.
+ */
 export function positiveInteger(name: string, text: string): number {
-  const value = Number(text)
+  const value = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN
   if (!Number.isSafeInteger(value) || value <= 0) {
     process.stderr.write(`--${name} must be a positive integer, got ${JSON.stringify(text)}\n`)
     process.exit(2)
