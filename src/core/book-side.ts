@@ -65,9 +65,9 @@ export class BookSide {
   removeLevel(level: PriceLevel): void {
     const levels = this.levels
     const last = levels.length - 1
-    this.#searchedKey = Number.NaN
     if (last >= 0 && levels[last] === level) {
       levels.pop()
+      this.#searchedKey = Number.NaN
       return
     }
 

@@ -20,6 +20,7 @@ export class SeenIdWindow {
   readonly #ring: string[]
   /** hashOrderId of each id in #ring, at the same position. */
   #ringHashes: Int32Array
+  /** The ring position the next id overwrites once the ring is full. */
   #next: number
   /** The hash of the id in each index slot, EMPTY when free. Length: a power of two. */
   #slotHashes: Int32Array
@@ -114,7 +115,7 @@ export class SeenIdWindow {
       gap = (gap + 1) & mask
     }
 
-    // Backward-shift deletion, as in OrderIdTable: no tombstones build up.
+    // Backward-shift deletion, as in OrderIdTable, so no tombstones build up.
     for (let next = (gap + 1) & mask; slotHashes[next] !== EMPTY; next = (next + 1) & mask) {
       const home = slotHashes[next] & mask
       const homeInRange = gap <= next ? gap < home && home <= next : gap < home || home <= next
@@ -134,9 +135,9 @@ export class SeenIdWindow {
     this.#slotHashes = new Int32Array(slots)
     this.#slotPositions = new Int32Array(slots)
     this.#mask = slots - 1
-    const ring = this.#ringHashes
+    const ringHashes = this.#ringHashes
     for (let position = 0; position < this.#ring.length; position++) {
-      this.#insert(ring[position], position + 1)
+      this.#insert(ringHashes[position], position + 1)
     }
   }
 }

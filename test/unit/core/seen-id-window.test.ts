@@ -39,7 +39,7 @@ const idsArbitrary = fc.array(
   { maxLength: 500 },
 )
 
-test('seen-id window keeps exactly the most recent ids', () => {
+test('window keeps the most recent ids', () => {
   fc.assert(
     fc.property(idsArbitrary, fc.integer({ min: 1, max: 40 }), (ids, capacity) => {
       checkAgainstList(ids, capacity, hashOrderId)
@@ -48,7 +48,7 @@ test('seen-id window keeps exactly the most recent ids', () => {
   )
 })
 
-test('seen-id window keeps the most recent ids under hash collisions', () => {
+test('window keeps recent ids under collisions', () => {
   // Few distinct hashes, several of them on one home slot, so forgetting an
   // id must shift entries across runs and around the end of the index.
   const collidingHash = (id: string): number => [1, 257, 513, 255, 511][(hashOrderId(id) >>> 0) % 5]
@@ -60,7 +60,7 @@ test('seen-id window keeps the most recent ids under hash collisions', () => {
   )
 })
 
-test('an unbounded seen-id window grows past many ids', () => {
+test('unbounded window grows past many ids', () => {
   const window = new SeenIdWindow(Number.POSITIVE_INFINITY)
   for (let i = 0; i < 20_000; i++) {
     window.add(`o${i}`, hashOrderId(`o${i}`))
