@@ -1,31 +1,41 @@
 /**
  * Core benchmark: the same deterministic command stream through our
- * MatchingEngine and through nodejs-order-book, in one process.
+ * MatchingEngine and through nodejs-order-book.
  *
  *   node --expose-gc bench/core.ts [--commands 2000000] [--runs 3]
  *     [--peer-commands N] [--slice-commands 200000] [--warmup 200000] [--seed 42]
- *     [--scenario NAME ...] [--keep-warm]
+ *     [--scenario NAME ...] [--keep-warm] [--same-process]
  *
  * The peer runs the whole stream unless --peer-commands limits it to a
  * prefix. Per scenario: one checking pass compares the trades of both books
  * on the peer's commands (count, lots, hash of price, lots, maker and taker
- * ids in order). Then each run times our core over the whole stream (and
- * the peer's commands within it), the peer over its commands, and a second
- * pass of each with process.hrtime.bigint() around every command for
- * latencies. The timed passes also read the wall clock and the process CPU
- * time every 25,000 commands of the first 200,000 (--slice-commands) of the
- * peer's commands. The slice rates show how
- * each book speeds up while V8 optimizes it again, and CPU time is less
- * disturbed than wall time by other jobs on the machine.
- * Figures are medians over the runs. The last line printed is a JSON summary.
+ * ids in order). Then each run measures our core over the whole stream (and
+ * the peer's commands within it), then the peer over its commands: a timed
+ * pass, and a second pass with process.hrtime.bigint() around every command
+ * for latencies. The timed passes also read the wall clock and the process
+ * CPU time every 25,000 commands of the first 200,000 (--slice-commands) of
+ * the peer's commands. The slice rates show how each book speeds up while
+ * V8 optimizes it again, and CPU time is less disturbed than wall time by
+ * other jobs on the machine. Figures are medians over the runs. The last
+ * line printed is a JSON summary.
+ *
+ * Each book's run takes place in a fresh node process (this script with
+ * --measure), which generates the same stream and warms the book up on its
+ * first 200,000 commands (--warmup). Books that share a process slow each
+ * other down through the heap and the compiled code they leave behind, so
+ * the separate processes measure each book on its own. --same-process runs
+ * everything in this process instead, with one warm-up per scenario, as
+ * this benchmark did before.
  *
  * A forced GC runs before each timed pass. It also collects the hidden
- * classes of the previous pass's objects, which deoptimizes the code of both
- * books, so each pass starts with a re-optimization phase. --keep-warm keeps
- * the warm-up books of both sides alive for the whole scenario, as a
- * long-running process keeps its books, so the hidden classes survive.
+ * classes of the previous pass's objects, which deoptimizes the book's
+ * code, so each pass starts with a re-optimization phase. --keep-warm keeps
+ * the warm-up book alive for the whole scenario, as a long-running process
+ * keeps its books, so the hidden classes survive.
  */
 
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { createCoreDriver, createPeerDriver, TradeRecorder, type ApplyCommand, type TradeDigest } from './core-drivers.ts'
 import { defaultScenarios, generateFlow, type OrderFlow } from './flow-generator.ts'
 import { parseOptions, positiveInteger } from './cli-args.ts'
@@ -51,6 +61,9 @@ const { values } = parseOptions({
   seed: { type: 'string', default: '42' },
   scenario: { type: 'string', multiple: true },
   'keep-warm': { type: 'boolean', default: false },
+  'same-process': { type: 'boolean', default: false },
+  // Internal: set on the child processes, each of which measures one book.
+  measure: { type: 'string' },
 })
 
 const commands = positiveInteger('commands', values.commands)
@@ -175,19 +188,86 @@ function checkTrades(
 /** Warm-up drivers that --keep-warm keeps alive until the scenario ends. */
 const warmDrivers: ApplyCommand[] = []
 
-function warmUp(flow: OrderFlow, peerEnd: number): void {
-  const core = createCoreDriver(flow, null)
-  for (let index = 0; index < Math.min(warmupCommands, flow.length); index++) core(index)
-  const peer = createPeerDriver(flow, null)
-  for (let index = 0; index < Math.min(warmupCommands, peerEnd); index++) peer(index)
+function warmUp(factory: DriverFactory, flow: OrderFlow, end: number): void {
+  const apply = factory(flow, null)
+  for (let index = 0; index < Math.min(warmupCommands, end); index++) apply(index)
   if (values['keep-warm']) {
-    warmDrivers.push(core, peer)
+    warmDrivers.push(apply)
   }
+}
+
+/** The figures of one book in one run: the timed pass and the latencies. */
+interface BookRun {
+  times: PassTimes
+  latency: LatencyPercentiles
+}
+
+type BookName = 'core' | 'peer'
+
+const FACTORIES: Record<BookName, DriverFactory> = { core: createCoreDriver, peer: createPeerDriver }
+
+/** Times one book over [0, end) at the cut points, then takes its latencies over the same commands. */
+function measureBook(book: BookName, flow: OrderFlow, cuts: number[]): BookRun {
+  const end = cuts[cuts.length - 1]
+  return { times: timeRun(FACTORIES[book], flow, cuts), latency: latencyRun(FACTORIES[book], flow, end) }
+}
+
+/**
+ * Runs measureBook in a fresh node process: it generates the same stream,
+ * warms the book up and prints the run as JSON.
+ */
+function measureInChild(book: BookName, scenario: string): BookRun {
+  const args = [
+    '--expose-gc',
+    fileURLToPath(import.meta.url),
+    '--measure',
+    book,
+    '--scenario',
+    scenario,
+    '--commands',
+    String(commands),
+    '--peer-commands',
+    String(peerCommands),
+    '--slice-commands',
+    String(slicedCommands),
+    '--warmup',
+    String(warmupCommands),
+    '--seed',
+    String(seed),
+  ]
+  if (values['keep-warm']) args.push('--keep-warm')
+  const output = execFileSync(process.execPath, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 16 * 1024 * 1024,
+  })
+  const lines = output.trim().split('\n')
+  return JSON.parse(lines[lines.length - 1]) as BookRun
 }
 
 function round(value: number, digits = 0): number {
   const scale = 10 ** digits
   return Math.round(value * scale) / scale
+}
+
+/** Returns the cut points of one book's timed pass: slices of the first commands, the peer's end, and ours. */
+function cutsOf(book: BookName, flow: OrderFlow): number[] {
+  const peerEnd = Math.min(peerCommands, flow.length)
+  const sliceEnd = Math.min(slicedCommands, peerEnd)
+  return passCuts(sliceEnd, book === 'core' ? [peerEnd, flow.length] : [peerEnd])
+}
+
+if (values.measure !== undefined) {
+  const book = values.measure
+  if ((book !== 'core' && book !== 'peer') || scenarios.length !== 1) {
+    process.stderr.write(`invalid --measure ${JSON.stringify(book)}: expected core or peer, with exactly one --scenario\n`)
+    process.exit(2)
+  }
+  const flow = generateFlow(scenarios[0])
+  const cuts = cutsOf(book, flow)
+  warmUp(FACTORIES[book], flow, cuts[cuts.length - 1])
+  process.stdout.write(`${JSON.stringify(measureBook(book, flow, cuts))}\n`)
+  process.exit(0)
 }
 
 const overheadNs = hrtimePairOverheadNs()
@@ -212,7 +292,12 @@ for (const scenario of scenarios) {
       `whole stream: ${check.coreWhole.trades} trades\n`,
   )
 
-  warmUp(flow, peerEnd)
+  if (values['same-process']) {
+    warmUp(createCoreDriver, flow, flow.length)
+    warmUp(createPeerDriver, flow, peerEnd)
+  }
+  const measure = (book: BookName): BookRun =>
+    values['same-process'] ? measureBook(book, flow, cutsOf(book, flow)) : measureInChild(book, scenario.name)
 
   const coreRates: number[] = []
   const coreOnPeerRates: number[] = []
@@ -221,15 +306,16 @@ for (const scenario of scenarios) {
   const peerLatencies: LatencyPercentiles[] = []
   const sliceEnd = Math.min(slicedCommands, peerEnd)
   const slices = sliceCuts(sliceEnd)
-  const coreCuts = passCuts(sliceEnd, [peerEnd, flow.length])
-  const peerCuts = passCuts(sliceEnd, [peerEnd])
+  const coreCuts = cutsOf('core', flow)
+  const peerCuts = cutsOf('peer', flow)
   const coreSliceRates: number[][] = []
   const peerSliceRates: number[][] = []
   const coreCpuNs: number[] = []
   const coreOnPeerCpuNs: number[] = []
   const peerCpuNs: number[] = []
   for (let run = 0; run < runs; run++) {
-    const core = timeRun(createCoreDriver, flow, coreCuts)
+    const coreRun = measure('core')
+    const core = coreRun.times
     const corePeerEnd = coreCuts.indexOf(peerEnd)
     const coreWholeEnd = coreCuts.length - 1
     coreOnPeerRates.push(peerEnd / core.seconds[corePeerEnd])
@@ -238,14 +324,15 @@ for (const scenario of scenarios) {
     coreOnPeerCpuNs.push((core.cpuSeconds[corePeerEnd] * 1e9) / peerEnd)
     coreCpuNs.push((core.cpuSeconds[coreWholeEnd] * 1e9) / flow.length)
 
-    const peer = timeRun(createPeerDriver, flow, peerCuts)
+    const peerRun = measure('peer')
+    const peer = peerRun.times
     const peerWholeEnd = peerCuts.length - 1
     peerRates.push(peerEnd / peer.seconds[peerWholeEnd])
     peerSliceRates.push(sliceRates(slices, peer.seconds))
     peerCpuNs.push((peer.cpuSeconds[peerWholeEnd] * 1e9) / peerEnd)
 
-    coreLatencies.push(latencyRun(createCoreDriver, flow, flow.length))
-    peerLatencies.push(latencyRun(createPeerDriver, flow, peerEnd))
+    coreLatencies.push(coreRun.latency)
+    peerLatencies.push(peerRun.latency)
     process.stdout.write(
       `  run ${run + 1}: core ${round(coreRates[run])} cmd/s (${round(coreOnPeerRates[run])} on the peer's ` +
         `${peerEnd} commands), peer ${round(peerRates[run])} cmd/s\n`,
@@ -322,6 +409,7 @@ const summary = {
   runs,
   seed,
   keepWarm: values['keep-warm'],
+  sameProcess: values['same-process'],
   hrtimePairOverheadNs: overheadNs,
   scenarios: results,
   worstCase: { scenario: worst.scenario, coreCommandsPerSec: worst.coreCommandsPerSec },
