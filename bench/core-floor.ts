@@ -24,16 +24,8 @@
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { createCoreDriver, createPeerDriver, TradeRecorder, type ApplyCommand } from './core-drivers.ts'
-import { FloorBook, type FloorBookOptions } from './floor-book.ts'
-import {
-  defaultScenarios,
-  generateFlow,
-  KIND_CANCEL,
-  KIND_IOC,
-  KIND_LIMIT,
-  SIDE_BUY,
-  type OrderFlow,
-} from './flow-generator.ts'
+import { createFloorDriver, type FloorBookOptions } from './floor-book.ts'
+import { defaultScenarios, generateFlow, type OrderFlow } from './flow-generator.ts'
 import { parseOptions, positiveInteger } from './cli-args.ts'
 import { median } from './stats.ts'
 import { DEFAULT_SEEN_ID_CAPACITY } from '../src/core/types.ts'
@@ -71,22 +63,6 @@ const FLOOR_VARIANTS: Record<string, Omit<FloorBookOptions, 'onFill'>> = {
   floor: { seenIdCapacity: DEFAULT_SEEN_ID_CAPACITY, orderObjects: false },
   'floor-objects': { seenIdCapacity: DEFAULT_SEEN_ID_CAPACITY, orderObjects: true },
   'floor-bare': { seenIdCapacity: 0, orderObjects: false },
-}
-
-function createFloorDriver(flow: OrderFlow, options: FloorBookOptions): ApplyCommand {
-  const book = new FloorBook(options)
-  const { kinds, sides, orderRefs, priceTicks, quantityLots, orderIds } = flow
-  return (index) => {
-    const kind = kinds[index]
-    const id = orderIds[orderRefs[index]]
-    if (kind === KIND_LIMIT || kind === KIND_IOC) {
-      book.submit(id, sides[index] === SIDE_BUY, priceTicks[index], quantityLots[index], kind === KIND_IOC)
-    } else if (kind === KIND_CANCEL) {
-      book.cancel(id)
-    } else {
-      book.modify(id, priceTicks[index], quantityLots[index])
-    }
-  }
 }
 
 const allDrivers: Record<string, (flow: OrderFlow) => ApplyCommand> = {

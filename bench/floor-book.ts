@@ -15,6 +15,8 @@
 import { BookOrder } from '../src/core/book-order.ts'
 import { hashOrderId } from '../src/core/order-id-table.ts'
 import { SeenIdWindow } from '../src/core/seen-id-window.ts'
+import type { ApplyCommand } from './core-drivers.ts'
+import { KIND_CANCEL, KIND_IOC, KIND_LIMIT, SIDE_BUY, type OrderFlow } from './flow-generator.ts'
 
 const NONE = -1
 const FIRST_SLOTS = 1 << 12
@@ -22,9 +24,9 @@ const FIRST_SLOTS = 1 << 12
 export type FillListener = (priceTicks: number, lots: number, makerId: string, takerId: string) => void
 
 export interface FloorBookOptions {
-  /** Remembered ids for duplicate detection; 0 keeps none. */
+  /** Number of remembered ids for duplicate detection, or 0 for none. */
   seenIdCapacity: number
-  /** Allocates a BookOrder per submit and keeps it while the order rests. */
+  /** Whether each submit allocates a BookOrder, kept while the order rests. */
   orderObjects: boolean
   onFill?: FillListener
 }
@@ -44,7 +46,7 @@ class Level {
   }
 }
 
-/** Levels ascending by sort key, best last, as in the core's BookSide. */
+/** One side's levels, ascending by sort key so the best is last, as in the core's BookSide. */
 class Levels {
   readonly isBid: boolean
   readonly sorted: Level[] = []
@@ -73,7 +75,7 @@ class Levels {
     }
   }
 
-  /** Gallops from the best end, then bisects. */
+  /** Returns the first index with a key >= sortKey: a gallop from the best end, then a bisection. */
   #lowerBound(sortKey: number): number {
     const sorted = this.sorted
     let high = sorted.length
@@ -125,7 +127,7 @@ export class FloorBook {
     this.#seenIds = options.seenIdCapacity > 0 ? new SeenIdWindow(options.seenIdCapacity) : null
   }
 
-  /** Returns false for a duplicate id. */
+  /** Submits a GTC or IOC limit order. Returns false for a duplicate id. */
   submit(id: string, isBid: boolean, priceTicks: number, lots: number, immediateOrCancel: boolean): boolean {
     const idHash = hashOrderId(id)
     const object = this.#options.orderObjects
@@ -152,7 +154,7 @@ export class FloorBook {
     return true
   }
 
-  /** Returns false when the order does not rest. */
+  /** Cancels a resting order. Returns false when the order does not rest. */
   cancel(id: string): boolean {
     const slot = this.#find(id, hashOrderId(id))
     if (slot === NONE) return false
@@ -307,7 +309,7 @@ export class FloorBook {
     this.#tableSize++
   }
 
-  /** Backward-shift deletion, as in the core's OrderIdTable. */
+  /** Removes a table entry by backward-shift deletion, as in the core's OrderIdTable. */
   #delete(idHash: number, slot: number): void {
     const hashes = this.#tableHashes
     const slots = this.#tableSlots
@@ -336,6 +338,23 @@ export class FloorBook {
     this.#tableSize = 0
     for (let index = 0; index < oldHashes.length; index++) {
       if (oldHashes[index] !== 0) this.#insert(oldHashes[index], oldSlots[index])
+    }
+  }
+}
+
+/** Returns an applier of the flow's commands to a fresh FloorBook. */
+export function createFloorDriver(flow: OrderFlow, options: FloorBookOptions): ApplyCommand {
+  const book = new FloorBook(options)
+  const { kinds, sides, orderRefs, priceTicks, quantityLots, orderIds } = flow
+  return (index) => {
+    const kind = kinds[index]
+    const id = orderIds[orderRefs[index]]
+    if (kind === KIND_LIMIT || kind === KIND_IOC) {
+      book.submit(id, sides[index] === SIDE_BUY, priceTicks[index], quantityLots[index], kind === KIND_IOC)
+    } else if (kind === KIND_CANCEL) {
+      book.cancel(id)
+    } else {
+      book.modify(id, priceTicks[index], quantityLots[index])
     }
   }
 }
