@@ -236,11 +236,22 @@ function measureInChild(book: BookName, scenario: string): BookRun {
     String(seed),
   ]
   if (values['keep-warm']) args.push('--keep-warm')
-  const output = execFileSync(process.execPath, args, {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 16 * 1024 * 1024,
-  })
+
+  let output: string
+  try {
+    output = execFileSync(process.execPath, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 16 * 1024 * 1024,
+    })
+  } catch (error) {
+    const { status, signal } = error as { status: number | null, signal: string | null }
+    process.stderr.write(
+      `the ${book} process of ${scenario} failed (exit code ${status}, signal ${signal}); ` +
+        `run it alone with: node --expose-gc ${args.slice(1).join(' ')}\n`,
+    )
+    process.exit(1)
+  }
   const lines = output.trim().split('\n')
   return JSON.parse(lines[lines.length - 1]) as BookRun
 }
