@@ -59,6 +59,19 @@ export async function buildApp(dependencies: ApiDependencies): Promise<FastifyIn
     reply.header('X-Request-Id', request.id)
   })
 
+  // close() drops only the keep-alive connections idle when it starts. A
+  // response sent after that carries Connection: close, so the stop need not
+  // wait for the keep-alive timeout of connections that were busy.
+  let closing = false
+  app.addHook('preClose', (done) => {
+    closing = true
+    done()
+  })
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (closing) reply.header('Connection', 'close')
+    done(null, payload)
+  })
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -73,11 +73,13 @@ describe('graceful stop of the API', () => {
     await new Promise((resolve) => setTimeout(resolve, 50))
     for (const release of started) release()
 
-    const statuses = await Promise.all(responses.map(async (response) => (await response).status))
+    const settled = await Promise.all(responses)
     await closing
     await producer.close()
 
-    assert.deepEqual(statuses, Array(IN_FLIGHT).fill(202))
+    assert.deepEqual(settled.map((response) => response.status), Array(IN_FLIGHT).fill(202))
+    // Without Connection: close, close() waits for each connection's keep-alive timeout.
+    assert.deepEqual(settled.map((response) => response.headers.get('connection')), Array(IN_FLIGHT).fill('close'))
     const ends = await log.endOffsets()
     assert.equal(ends.reduce((sum, end) => sum + end, 0n), BigInt(IN_FLIGHT))
   })
