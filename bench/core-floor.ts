@@ -3,7 +3,7 @@
  * three variants of the floor book (bench/floor-book.ts) on the same
  * command stream, and reports the peer's time per command over each book's.
  *
- *   node --expose-gc bench/core-floor.ts [--scenario crash ...] [--book floor ...]
+ *   node bench/core-floor.ts [--scenario crash ...] [--book floor ...]
  *     [--passes 3] [--commands 2000000] [--seed 42]
  *
  * The floor variants: `floor` keeps the core's window of 100,000 remembered
@@ -12,19 +12,18 @@
  * scenario checks that every floor variant makes the same trades as the
  * core over the whole stream (count, lots and the hash of bench/core.ts).
  *
- * Each pass times every book in turn, each in a fresh node process that
- * generates the stream, warms the book up on its first 200,000 commands and
- * measures the process CPU time of one run over the whole stream. Books
- * that share a process slow each other down: in one process with the core
- * and `floor-bare`, `floor` took 531 ns per command against 238 alone.
+ * Each pass times every book in turn, each in a fresh node process,
+ * because books that share a process slow each other down. The process
+ * generates the stream and warms the book up on its first 200,000 commands.
+ * Then it measures the process CPU time of one run over the whole stream.
  * Figures are medians over the passes. The last line printed is a JSON
  * summary.
  */
 
-import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { runChildForJson } from './child-run.ts'
 import { createCoreDriver, createPeerDriver, TradeRecorder, type ApplyCommand } from './core-drivers.ts'
-import { createFloorDriver, type FloorBookOptions } from './floor-book.ts'
+import { createFloorDriver, floorTradeDigest, type FloorBookOptions } from './floor-book.ts'
 import { defaultScenarios, generateFlow, type OrderFlow } from './flow-generator.ts'
 import { parseOptions, positiveInteger } from './cli-args.ts'
 import { median } from './stats.ts'
@@ -54,7 +53,7 @@ if (unknown.length > 0) {
 const scenarios = allScenarios.filter((scenario) => values.scenario?.includes(scenario.name) ?? true)
 
 const collectGarbage = (globalThis as { gc?: () => void }).gc
-if (collectGarbage === undefined) {
+if (collectGarbage === undefined && values.child) {
   process.stderr.write('run with node --expose-gc, so that every pass starts after a collection\n')
   process.exit(2)
 }
@@ -95,13 +94,7 @@ function checkTrades(flow: OrderFlow): boolean {
 
   let passed = true
   for (const [name, options] of Object.entries(FLOOR_VARIANTS)) {
-    const recorder = new TradeRecorder(flow.length)
-    const onFill = (price: number, lots: number, maker: string, taker: string): void => {
-      recorder.add(price, lots, maker, taker)
-    }
-    const apply = createFloorDriver(flow, { ...options, onFill })
-    for (let index = 0; index < flow.length; index++) apply(index)
-    const digest = JSON.stringify(recorder.digest())
+    const digest = JSON.stringify(floorTradeDigest(flow, options))
     if (digest !== expected) {
       process.stdout.write(`  trade check FAILED for ${name}: ${digest}, core ${expected}\n`)
       passed = false
@@ -129,30 +122,23 @@ function timeOneBook(name: string): void {
 }
 
 /** Times one book in a fresh node process on one scenario. */
-function timeInChild(name: string, scenario: string): number {
-  const output = execFileSync(
-    process.execPath,
-    [
-      '--expose-gc',
-      fileURLToPath(import.meta.url),
-      '--child',
-      '--book',
-      name,
-      '--scenario',
-      scenario,
-      '--commands',
-      String(commands),
-      '--seed',
-      String(seed),
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+async function timeInChild(name: string, scenario: string): Promise<number> {
+  const args = ['--child', '--book', name, '--scenario', scenario]
+  args.push('--commands', String(commands), '--seed', String(seed))
+  const run = await runChildForJson<{ cpuNsPerCommand: number }>(
+    fileURLToPath(import.meta.url),
+    args,
+    `${name} on ${scenario}`,
   )
-  const lines = output.trim().split('\n')
-  return (JSON.parse(lines[lines.length - 1]) as { cpuNsPerCommand: number }).cpuNsPerCommand
+  return run.cpuNsPerCommand
 }
 
 if (values.child) {
-  timeOneBook(values.book?.[0] ?? '')
+  if (values.book?.length !== 1 || values.scenario?.length !== 1) {
+    process.stderr.write('--child needs exactly one --book and one --scenario\n')
+    process.exit(2)
+  }
+  timeOneBook(values.book[0])
   process.exit(0)
 }
 
@@ -165,7 +151,7 @@ for (const scenario of scenarios) {
 
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(drivers).map((name) => [name, []]))
   for (let pass = 0; pass < passes; pass++) {
-    for (const name of Object.keys(drivers)) samples[name].push(timeInChild(name, scenario.name))
+    for (const name of Object.keys(drivers)) samples[name].push(await timeInChild(name, scenario.name))
   }
 
   const cpuNsPerCommandMedian = Object.fromEntries(
@@ -178,17 +164,12 @@ for (const scenario of scenarios) {
       .map(([name, ns]) => [name, Math.round((10 * peerNs) / ns) / 10]),
   )
   results.push({ scenario: scenario.name, tradeCheckPassed: passed, cpuNsPerCommand: cpuNsPerCommandMedian, peerOver })
-  process.stdout.write(
-    `  CPU ns per command (median of ${passes}): ` +
-      Object.entries(cpuNsPerCommandMedian)
-        .map(([name, ns]) => `${name} ${ns}`)
-        .join(', ') +
-      `\n  the peer's time over each book's: ` +
-      Object.entries(peerOver)
-        .map(([name, ratio]) => `${name} ${ratio}x`)
-        .join(', ') +
-      '\n',
-  )
+  const times = Object.entries(cpuNsPerCommandMedian).map(([name, ns]) => `${name} ${ns}`)
+  process.stdout.write(`  CPU ns per command (median of ${passes}): ${times.join(', ')}\n`)
+  if (peerNs !== undefined) {
+    const ratios = Object.entries(peerOver).map(([name, ratio]) => `${name} ${ratio}x`)
+    process.stdout.write(`  the peer's time over each book's: ${ratios.join(', ')}\n`)
+  }
 }
 
 const summary = { bench: 'core-floor', node: process.version, commands, passes, seed, scenarios: results }

@@ -34,8 +34,8 @@
  * keeps its books, so the hidden classes survive.
  */
 
-import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { runChildForJson } from './child-run.ts'
 import { createCoreDriver, createPeerDriver, TradeRecorder, type ApplyCommand, type TradeDigest } from './core-drivers.ts'
 import { defaultScenarios, generateFlow, type OrderFlow } from './flow-generator.ts'
 import { parseOptions, positiveInteger } from './cli-args.ts'
@@ -87,7 +87,8 @@ const scenarios = allScenarios.filter(
 )
 
 const forcedGc = (globalThis as { gc?: () => void }).gc
-if (forcedGc === undefined) {
+const timesHere = values['same-process'] || values.measure !== undefined
+if (forcedGc === undefined && timesHere) {
   process.stderr.write(
     'warning: run with node --expose-gc (as npm run bench:core does), or no pass starts after a collection\n',
   )
@@ -212,14 +213,9 @@ function measureBook(book: BookName, flow: OrderFlow, cuts: number[]): BookRun {
   return { times: timeRun(FACTORIES[book], flow, cuts), latency: latencyRun(FACTORIES[book], flow, end) }
 }
 
-/**
- * Runs measureBook in a fresh node process: it generates the same stream,
- * warms the book up and prints the run as JSON.
- */
-function measureInChild(book: BookName, scenario: string): BookRun {
+/** Runs measureBook in a fresh node process, which generates the same stream and warms the book up. */
+async function measureInChild(book: BookName, scenario: string): Promise<BookRun> {
   const args = [
-    '--expose-gc',
-    fileURLToPath(import.meta.url),
     '--measure',
     book,
     '--scenario',
@@ -236,24 +232,7 @@ function measureInChild(book: BookName, scenario: string): BookRun {
     String(seed),
   ]
   if (values['keep-warm']) args.push('--keep-warm')
-
-  let output: string
-  try {
-    output = execFileSync(process.execPath, args, {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 16 * 1024 * 1024,
-    })
-  } catch (error) {
-    const { status, signal } = error as { status: number | null, signal: string | null }
-    process.stderr.write(
-      `the ${book} process of ${scenario} failed (exit code ${status}, signal ${signal}); ` +
-        `run it alone with: node --expose-gc ${args.slice(1).join(' ')}\n`,
-    )
-    process.exit(1)
-  }
-  const lines = output.trim().split('\n')
-  return JSON.parse(lines[lines.length - 1]) as BookRun
+  return await runChildForJson<BookRun>(fileURLToPath(import.meta.url), args, `${book} on ${scenario}`)
 }
 
 function round(value: number, digits = 0): number {
@@ -270,8 +249,12 @@ function cutsOf(book: BookName, flow: OrderFlow): number[] {
 
 if (values.measure !== undefined) {
   const book = values.measure
-  if ((book !== 'core' && book !== 'peer') || scenarios.length !== 1) {
-    process.stderr.write(`invalid --measure ${JSON.stringify(book)}: expected core or peer, with exactly one --scenario\n`)
+  if (book !== 'core' && book !== 'peer') {
+    process.stderr.write(`invalid --measure ${JSON.stringify(book)}: expected core or peer\n`)
+    process.exit(2)
+  }
+  if (values.scenario?.length !== 1) {
+    process.stderr.write('--measure needs exactly one --scenario\n')
     process.exit(2)
   }
   const flow = generateFlow(scenarios[0])
@@ -307,8 +290,8 @@ for (const scenario of scenarios) {
     warmUp(createCoreDriver, flow, flow.length)
     warmUp(createPeerDriver, flow, peerEnd)
   }
-  const measure = (book: BookName): BookRun =>
-    values['same-process'] ? measureBook(book, flow, cutsOf(book, flow)) : measureInChild(book, scenario.name)
+  const measure = async (book: BookName): Promise<BookRun> =>
+    values['same-process'] ? measureBook(book, flow, cutsOf(book, flow)) : await measureInChild(book, scenario.name)
 
   const coreRates: number[] = []
   const coreOnPeerRates: number[] = []
@@ -325,7 +308,7 @@ for (const scenario of scenarios) {
   const coreOnPeerCpuNs: number[] = []
   const peerCpuNs: number[] = []
   for (let run = 0; run < runs; run++) {
-    const coreRun = measure('core')
+    const coreRun = await measure('core')
     const core = coreRun.times
     const corePeerEnd = coreCuts.indexOf(peerEnd)
     const coreWholeEnd = coreCuts.length - 1
@@ -335,7 +318,7 @@ for (const scenario of scenarios) {
     coreOnPeerCpuNs.push((core.cpuSeconds[corePeerEnd] * 1e9) / peerEnd)
     coreCpuNs.push((core.cpuSeconds[coreWholeEnd] * 1e9) / flow.length)
 
-    const peerRun = measure('peer')
+    const peerRun = await measure('peer')
     const peer = peerRun.times
     const peerWholeEnd = peerCuts.length - 1
     peerRates.push(peerEnd / peer.seconds[peerWholeEnd])

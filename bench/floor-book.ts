@@ -15,7 +15,7 @@
 import { BookOrder } from '../src/core/book-order.ts'
 import { hashOrderId } from '../src/core/order-id-table.ts'
 import { SeenIdWindow } from '../src/core/seen-id-window.ts'
-import type { ApplyCommand } from './core-drivers.ts'
+import { TradeRecorder, type ApplyCommand, type TradeDigest } from './core-drivers.ts'
 import { KIND_CANCEL, KIND_IOC, KIND_LIMIT, SIDE_BUY, type OrderFlow } from './flow-generator.ts'
 
 const NONE = -1
@@ -357,6 +357,17 @@ export function createFloorDriver(flow: OrderFlow, options: FloorBookOptions): A
       book.modify(id, priceTicks[index], quantityLots[index])
     }
   }
+}
+
+/** Runs the whole flow through a fresh FloorBook and returns the digest of its trades. */
+export function floorTradeDigest(flow: OrderFlow, options: Omit<FloorBookOptions, 'onFill'>): TradeDigest {
+  const recorder = new TradeRecorder(flow.length)
+  const onFill = (priceTicks: number, lots: number, makerId: string, takerId: string): void => {
+    recorder.add(priceTicks, lots, makerId, takerId)
+  }
+  const apply = createFloorDriver(flow, { ...options, onFill })
+  for (let index = 0; index < flow.length; index++) apply(index)
+  return recorder.digest()
 }
 
 function grown<T extends Int32Array | Float64Array | Uint8Array>(old: T, larger: T): T {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import test from 'node:test'
 import { createCoreDriver, TradeRecorder } from '../../../bench/core-drivers.ts'
-import { createFloorDriver, FloorBook, type FloorBookOptions } from '../../../bench/floor-book.ts'
+import { FloorBook, floorTradeDigest, type FillListener, type FloorBookOptions } from '../../../bench/floor-book.ts'
 import { defaultScenarios, generateFlow } from '../../../bench/flow-generator.ts'
 
 const VARIANTS: Record<string, FloorBookOptions> = {
@@ -20,13 +20,7 @@ for (const scenario of defaultScenarios(40_000, 7)) {
     assert.ok(expected.trades > 1000, `only ${expected.trades} trades`)
 
     for (const [name, options] of Object.entries(VARIANTS)) {
-      const recorder = new TradeRecorder(flow.length)
-      const onFill = (price: number, lots: number, maker: string, taker: string): void => {
-        recorder.add(price, lots, maker, taker)
-      }
-      const floor = createFloorDriver(flow, { ...options, onFill })
-      for (let index = 0; index < flow.length; index++) floor(index)
-      assert.deepEqual(recorder.digest(), expected, name)
+      assert.deepEqual(floorTradeDigest(flow, options), expected, name)
     }
   })
 }
@@ -39,11 +33,17 @@ test('floor book rejects a remembered id', () => {
   assert.equal(book.submit('a', true, 100, 5, false), false)
 })
 
-test('floor book modify crosses at maker price', () => {
+/** Returns a fill listener and the fills it records as "price lots maker taker". */
+function fillLog(): { fills: string[], onFill: FillListener } {
   const fills: string[] = []
-  const onFill = (price: number, lots: number, maker: string, taker: string): void => {
+  const onFill: FillListener = (price, lots, maker, taker) => {
     fills.push(`${price} ${lots} ${maker} ${taker}`)
   }
+  return { fills, onFill }
+}
+
+test('floor book modify crosses at maker price', () => {
+  const { fills, onFill } = fillLog()
   const book = new FloorBook({ seenIdCapacity: 10, orderObjects: true, onFill })
   book.submit('ask', false, 105, 3, false)
   book.submit('bid', true, 100, 5, false)
@@ -54,10 +54,7 @@ test('floor book modify crosses at maker price', () => {
 })
 
 test('floor book decrease keeps priority', () => {
-  const fills: string[] = []
-  const onFill = (price: number, lots: number, maker: string, taker: string): void => {
-    fills.push(`${price} ${lots} ${maker} ${taker}`)
-  }
+  const { fills, onFill } = fillLog()
   const book = new FloorBook({ seenIdCapacity: 10, orderObjects: false, onFill })
   book.submit('first', true, 100, 5, false)
   book.submit('second', true, 100, 5, false)
