@@ -300,6 +300,7 @@ for (const scenario of scenarios) {
   const peerLatencies: LatencyPercentiles[] = []
   const sliceEnd = Math.min(slicedCommands, peerEnd)
   const slices = sliceCuts(sliceEnd)
+  const sliceSize = Math.min(SLICE_COMMANDS, sliceEnd)
   const coreCuts = cutsOf('core', flow)
   const peerCuts = cutsOf('peer', flow)
   const coreSliceRates: number[][] = []
@@ -366,7 +367,7 @@ for (const scenario of scenarios) {
     cpuRatio: round(median(peerCpuNs) / median(coreOnPeerCpuNs), 1),
     /** Median rates of consecutive slices of the first coveredCommands, the last slice possibly shorter. */
     slices: {
-      commandsPerSlice: SLICE_COMMANDS,
+      commandsPerSlice: sliceSize,
       coveredCommands: sliceEnd,
       coreCommandsPerSec: coreSlices,
       peerCommandsPerSec: peerSlices,
@@ -383,7 +384,7 @@ for (const scenario of scenarios) {
       `peer ${result.cpuNsPerCommand.peer}; ratio ${result.cpuRatio}x on the same commands\n`,
   )
   process.stdout.write(
-    `  first ${sliceEnd} commands in slices of ${SLICE_COMMANDS}, median cmd/s: core ${coreSlices.join(' ')}; ` +
+    `  first ${sliceEnd} commands in slices of ${sliceSize}, median cmd/s: core ${coreSlices.join(' ')}; ` +
       `peer ${peerSlices.join(' ')}\n`,
   )
   process.stdout.write(
