@@ -62,6 +62,9 @@ export async function buildApp(dependencies: ApiDependencies): Promise<FastifyIn
   // close() drops only the keep-alive connections idle when it starts. A
   // response sent after that carries Connection: close, so the stop need not
   // wait for the keep-alive timeout of connections that were busy.
+  // NOTE: a request pipelined behind one in flight at the stop gets no
+  // response: the connection closes after the first, as its header says, and
+  // the client must send it again (with a clientOrderId to stay idempotent).
   let closing = false
   app.addHook('preClose', (done) => {
     closing = true
