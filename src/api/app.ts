@@ -63,7 +63,7 @@ export async function buildApp(dependencies: ApiDependencies): Promise<FastifyIn
   // response sent after that carries Connection: close, so the stop need not
   // wait for the keep-alive timeout of connections that were busy.
   // NOTE: a request pipelined behind one in flight at the stop gets no
-  // response: the connection closes after the first, as its header says, and
+  // response: the connection closes after the first, as its header announces, and
   // the client must send it again (with a clientOrderId to stay idempotent).
   let closing = false
   app.addHook('preClose', (done) => {
