@@ -14,7 +14,8 @@
 
 import { BookOrder } from '../src/core/book-order.ts'
 import { hashOrderId } from '../src/core/order-id-table.ts'
-import { SeenIdWindow } from '../src/core/seen-id-window.ts'
+import { lowerBoundBySortKey } from '../src/core/book-side.ts'
+import { deleteSlot, SeenIdWindow } from '../src/core/seen-id-window.ts'
 import { TradeRecorder, type ApplyCommand, type TradeDigest } from './core-drivers.ts'
 import { KIND_CANCEL, KIND_IOC, KIND_LIMIT, SIDE_BUY, type OrderFlow } from './flow-generator.ts'
 
@@ -46,7 +47,7 @@ class Level {
   }
 }
 
-/** One side's levels, ascending by sort key so the best is last, as in the core's BookSide. */
+/** One side's levels, ascending by sort key so the best is last, searched as the core's BookSide does. */
 class Levels {
   readonly isBid: boolean
   readonly sorted: Level[] = []
@@ -57,7 +58,7 @@ class Levels {
 
   getOrCreate(priceTicks: number): Level {
     const sortKey = this.isBid ? priceTicks : -priceTicks
-    const index = this.#lowerBound(sortKey)
+    const index = lowerBoundBySortKey(this.sorted, sortKey)
     const existing = this.sorted[index]
     if (existing !== undefined && existing.sortKey === sortKey) return existing
 
@@ -71,30 +72,10 @@ class Levels {
     if (sorted[sorted.length - 1] === level) {
       sorted.pop()
     } else {
-      sorted.splice(this.#lowerBound(level.sortKey), 1)
+      sorted.splice(lowerBoundBySortKey(sorted, level.sortKey), 1)
     }
   }
 
-  /** Returns the first index with a key >= sortKey: a gallop from the best end, then a bisection. */
-  #lowerBound(sortKey: number): number {
-    const sorted = this.sorted
-    let high = sorted.length
-    let probe = high - 1
-    let step = 1
-    while (probe >= 0 && sorted[probe].sortKey >= sortKey) {
-      high = probe
-      probe = high - step
-      step *= 2
-    }
-
-    let low = probe < 0 ? 0 : probe + 1
-    while (low < high) {
-      const middle = (low + high) >>> 1
-      if (sorted[middle].sortKey < sortKey) low = middle + 1
-      else high = middle
-    }
-    return low
-  }
 }
 
 export class FloorBook {
@@ -309,7 +290,7 @@ export class FloorBook {
     this.#tableSize++
   }
 
-  /** Removes a table entry by backward-shift deletion, as in the core's OrderIdTable. */
+  /** Removes a table entry by backward-shift deletion, as the core's remembered-id window does. */
   #delete(idHash: number, slot: number): void {
     const hashes = this.#tableHashes
     const slots = this.#tableSlots
@@ -317,16 +298,7 @@ export class FloorBook {
     let gap = idHash & mask
     while (slots[gap] !== slot || hashes[gap] !== idHash) gap = (gap + 1) & mask
 
-    for (let next = (gap + 1) & mask; hashes[next] !== 0; next = (next + 1) & mask) {
-      const home = hashes[next] & mask
-      const homeInRange = gap <= next ? gap < home && home <= next : gap < home || home <= next
-      if (!homeInRange) {
-        hashes[gap] = hashes[next]
-        slots[gap] = slots[next]
-        gap = next
-      }
-    }
-    hashes[gap] = 0
+    deleteSlot(hashes, slots, mask, gap)
     this.#tableSize--
   }
 

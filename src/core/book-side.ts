@@ -88,31 +88,38 @@ export class BookSide {
     if (sortKey === this.#searchedKey) {
       return this.#searchedIndex
     }
-    const levels = this.levels
-
-    // Gallop from the best end with steps 1, 2, 4, ... Invariant: every
-    // level from high on has a key >= sortKey, and the one at probe (when
-    // probe >= 0 after the loop) has a smaller key.
-    let high = levels.length
-    let probe = high - 1
-    let step = 1
-    while (probe >= 0 && levels[probe].sortKey >= sortKey) {
-      high = probe
-      probe = high - step
-      step *= 2
-    }
-
-    let low = probe < 0 ? 0 : probe + 1
-    while (low < high) {
-      const middle = (low + high) >>> 1
-      if (levels[middle].sortKey < sortKey) {
-        low = middle + 1
-      } else {
-        high = middle
-      }
-    }
+    const low = lowerBoundBySortKey(this.levels, sortKey)
     this.#searchedKey = sortKey
     this.#searchedIndex = low
     return low
   }
+}
+
+/**
+ * Returns the first index of `sorted` (ascending by sortKey) whose sort key
+ * is >= `sortKey`, or sorted.length.
+ */
+export function lowerBoundBySortKey(sorted: readonly { readonly sortKey: number }[], sortKey: number): number {
+  // Gallop from the best end with steps 1, 2, 4, ... Invariant: every
+  // level from high on has a key >= sortKey, and the one at probe (when
+  // probe >= 0 after the loop) has a smaller key.
+  let high = sorted.length
+  let probe = high - 1
+  let step = 1
+  while (probe >= 0 && sorted[probe].sortKey >= sortKey) {
+    high = probe
+    probe = high - step
+    step *= 2
+  }
+
+  let low = probe < 0 ? 0 : probe + 1
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (sorted[middle].sortKey < sortKey) {
+      low = middle + 1
+    } else {
+      high = middle
+    }
+  }
+  return low
 }

@@ -115,18 +115,7 @@ export class SeenIdWindow {
       gap = (gap + 1) & mask
     }
 
-    // Backward-shift deletion, as in OrderIdTable, so no tombstones build up.
-    for (let next = (gap + 1) & mask; slotHashes[next] !== EMPTY; next = (next + 1) & mask) {
-      const home = slotHashes[next] & mask
-      const homeInRange = gap <= next ? gap < home && home <= next : gap < home || home <= next
-      if (!homeInRange) {
-        slotHashes[gap] = slotHashes[next]
-        slotPositions[gap] = slotPositions[next]
-        gap = next
-      }
-    }
-    slotHashes[gap] = EMPTY
-    slotPositions[gap] = EMPTY
+    deleteSlot(slotHashes, slotPositions, mask, gap)
   }
 
   /** Doubles the index, keeping it at most half full. */
@@ -140,4 +129,23 @@ export class SeenIdWindow {
       this.#insert(ringHashes[position], position + 1)
     }
   }
+}
+
+/**
+ * Empties slot `gap` of an open-addressing index of hashes and values in two
+ * Int32Arrays (0 marks a free slot), with backward-shift deletion as in
+ * OrderIdTable, so no tombstones build up.
+ */
+export function deleteSlot(hashes: Int32Array, values: Int32Array, mask: number, gap: number): void {
+  for (let next = (gap + 1) & mask; hashes[next] !== EMPTY; next = (next + 1) & mask) {
+    const home = hashes[next] & mask
+    const homeInRange = gap <= next ? gap < home && home <= next : gap < home || home <= next
+    if (!homeInRange) {
+      hashes[gap] = hashes[next]
+      values[gap] = values[next]
+      gap = next
+    }
+  }
+  hashes[gap] = EMPTY
+  values[gap] = EMPTY
 }
