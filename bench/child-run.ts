@@ -19,10 +19,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 /**
  * Runs `script` with `args` under the parent's node flags plus
  * --expose-gc, and resolves the last line it printed, parsed as JSON. Its
- * stderr goes to the parent's. On a failure of the child, prints what
- * failed and how to rerun it, then exits with code 1.
+ * stderr goes to the parent's. When the child fails, prints which
+ * measurement (`label`) failed and how to rerun it, then exits with code 1.
  */
-export async function runChildForJson<T>(script: string, args: string[], what: string): Promise<T> {
+export async function runChildForJson<T>(script: string, args: string[], label: string): Promise<T> {
   const nodeFlags = [...new Set([...process.execArgv, '--expose-gc'])]
   const command = [...nodeFlags, script, ...args]
   const child = spawn(process.execPath, command, { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -33,24 +33,23 @@ export async function runChildForJson<T>(script: string, args: string[], what: s
   child.stdout.on('data', (chunk: string) => {
     output += chunk
   })
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
-    child.on('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal]))
-    child.on('error', (error) => {
-      process.stderr.write(`failed to start node for ${what}: ${error.message}\n`)
-      resolve([null, null])
-    })
+  const failure = await new Promise<string | null>((resolve) => {
+    child.on('close', (code, signal) => resolve(code === 0 ? null : `exit code ${code}, signal ${signal}`))
+    child.on('error', (error) => resolve(`failed to start: ${error.message}`))
   })
   running = null
 
+  const failWith = (reason: string): never => {
+    const rerun = `node ${command.join(' ')}`
+    process.stderr.write(`the process measuring ${label} failed (${reason}); run it alone with: ${rerun}\n`)
+    process.exit(1)
+  }
+  if (failure !== null) failWith(failure)
+
   const lines = output.trim().split('\n')
   try {
-    if (code !== 0) throw new Error(`exit code ${code}, signal ${signal}`)
     return JSON.parse(lines[lines.length - 1]) as T
   } catch (error) {
-    process.stderr.write(
-      `the process measuring ${what} failed (${(error as Error).message}); ` +
-        `run it alone with: node ${command.join(' ')}\n`,
-    )
-    process.exit(1)
+    return failWith(`invalid JSON on its last line: ${(error as Error).message}`)
   }
 }

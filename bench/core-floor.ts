@@ -54,7 +54,7 @@ const scenarios = allScenarios.filter((scenario) => values.scenario?.includes(sc
 
 const collectGarbage = (globalThis as { gc?: () => void }).gc
 if (collectGarbage === undefined && values.child) {
-  process.stderr.write('run with node --expose-gc, so that every pass starts after a collection\n')
+  process.stderr.write('--child needs node --expose-gc, so that every pass starts after a collection\n')
   process.exit(2)
 }
 

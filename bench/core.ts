@@ -87,8 +87,8 @@ const scenarios = allScenarios.filter(
 )
 
 const forcedGc = (globalThis as { gc?: () => void }).gc
-const timesHere = values['same-process'] || values.measure !== undefined
-if (forcedGc === undefined && timesHere) {
+const timedInThisProcess = values['same-process'] || values.measure !== undefined
+if (forcedGc === undefined && timedInThisProcess) {
   process.stderr.write(
     'warning: run with node --expose-gc (as npm run bench:core does), or no pass starts after a collection\n',
   )
