@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { Logger } from 'pino'
 import type { DynamoHttpClient } from './dynamo-http.ts'
+import { countRequest, type StoreRequestCounts } from './request-counts.ts'
 import type { RetryPolicy } from './retry.ts'
 
 export interface ClientOptions {
@@ -17,6 +18,8 @@ export interface ClientOptions {
   /** Upper bound on one request including the connection, in ms. */
   requestTimeoutMs: number
   env?: Record<string, string | undefined>
+  /** Where each request sent is counted; none when absent. */
+  counts?: StoreRequestCounts
 }
 
 /** Client, logger, timeout and retry policies shared by the repositories. */
@@ -76,6 +79,19 @@ export function createDocumentClient(options: ClientOptions): {
       httpsAgent: { keepAlive: true, maxSockets: 64 },
     },
   })
+
+  const counts = options.counts
+  if (counts !== undefined) {
+    // The document client's commands run on this stack too. The input is
+    // counted before marshalling, which leaves the item counts unchanged.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        countRequest(counts, (context.commandName ?? 'unknown').replace(/Command$/, ''), args.input)
+        return next(args)
+      },
+      { step: 'initialize', name: 'countRequests' },
+    )
+  }
 
   const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },

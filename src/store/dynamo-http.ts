@@ -18,6 +18,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { SignatureV4 } from '@smithy/signature-v4'
+import { countRequest, type StoreRequestCounts } from './request-counts.ts'
 import { Sha256 } from './sha256.ts'
 
 export type DynamoOperation = 'PutItem' | 'DeleteItem' | 'BatchWriteItem'
@@ -31,6 +32,8 @@ export interface DynamoHttpOptions {
   requestTimeoutMs: number
   /** Maximum keep-alive connections per endpoint. */
   maxSockets: number
+  /** Where each request sent is counted; none when absent. */
+  counts?: StoreRequestCounts
 }
 
 /** An error response of DynamoDB, named like the SDK's exceptions. */
@@ -60,6 +63,7 @@ export class DynamoHttpClient {
   #requestTimeoutMs: number
   #httpAgent: HttpAgent
   #httpsAgent: HttpsAgent
+  #counts: StoreRequestCounts | undefined
 
   constructor(options: DynamoHttpOptions) {
     this.#client = options.client
@@ -67,6 +71,7 @@ export class DynamoHttpClient {
     this.#requestTimeoutMs = options.requestTimeoutMs
     this.#httpAgent = new HttpAgent({ keepAlive: true, maxSockets: options.maxSockets })
     this.#httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: options.maxSockets })
+    this.#counts = options.counts
   }
 
   /**
@@ -96,6 +101,7 @@ export class DynamoHttpClient {
     })
     const headers = { ...signed.headers, 'content-length': String(Buffer.byteLength(body)) } as Record<string, string>
 
+    if (this.#counts !== undefined) countRequest(this.#counts, operation, input)
     const response = await this.#post(url, headers, body, signal)
     return parseResponse<T>(response.statusCode, response.body, operation)
   }

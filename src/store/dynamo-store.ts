@@ -8,6 +8,7 @@ import type { Logger } from 'pino'
 import type { Side } from '../log/commands.ts'
 import { createDocumentClient, requestOptions, type StoreContext } from './client.ts'
 import { DynamoHttpClient } from './dynamo-http.ts'
+import { emptyRequestCounts, type StoreRequestCounts } from './request-counts.ts'
 import { chunkRequests, writeChunk, type BatchRequest } from './batch-writer.ts'
 import { forEachConcurrent } from './concurrency.ts'
 import { DeadLettersRepository } from './dead-letters-repository.ts'
@@ -93,6 +94,7 @@ class DynamoStore implements Store {
   #tables: TableNames
   #persistConcurrency: number
   #tableActiveTimeoutMs: number
+  #requestCounts: StoreRequestCounts
 
   #orders: OrdersRepository
   #orderBook: OrderBookRepository
@@ -103,12 +105,14 @@ class DynamoStore implements Store {
   #leases: PartitionLeasesRepository
 
   constructor(options: DynamoStoreOptions) {
-    const { client, doc } = createDocumentClient(options)
+    this.#requestCounts = emptyRequestCounts()
+    const { client, doc } = createDocumentClient({ ...options, counts: this.#requestCounts })
     const http = new DynamoHttpClient({
       client,
       endpoint: options.endpoint,
       requestTimeoutMs: options.requestTimeoutMs,
       maxSockets: PERSIST_MAX_SOCKETS,
+      counts: this.#requestCounts,
     })
     this.#destroyClient = () => {
       http.destroy()
@@ -271,6 +275,6 @@ class DynamoStore implements Store {
 
   async close(): Promise<void> {
     this.#destroyClient()
-    this.#context.logger.info('store closed')
+    this.#context.logger.info({ sent: this.#requestCounts }, 'store closed')
   }
 }

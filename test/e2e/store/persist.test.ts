@@ -273,3 +273,50 @@ describe('persist when DynamoDB is down', () => {
     await store.close()
   })
 })
+
+describe('the store counts what it sent', () => {
+  test('logs the requests by operation and the write items when it closes', async () => {
+    const dynalite = await startDynaliteProcess({ ports: STORE_TEST_PORTS, createTableMs: 0 })
+    const lines: string[] = []
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) })
+    const store = createDynamoStore({ ...storeOptions(dynalite.endpoint, uniqueTables()), logger })
+
+    try {
+      await store.ensureTables()
+      const symbol = 'COUNT-USD'
+      const maker = makeOrder({ symbol, status: 'partially_filled', matched: true, version: 3 })
+      const taker = makeOrder({ symbol, side: 'sell', status: 'filled', matched: true, version: 3 })
+      const trade = makeTrade({ symbol, tradeId: `${symbol}:3:0`, makerOrderId: maker.id, takerOrderId: taker.id, version: 3 })
+      await store.persist(
+        effects({
+          lastOffset: 3,
+          orders: [maker, taker],
+          trades: [trade],
+          restingPuts: [{ ...resting(symbol, 'buy', 100, 1, 3), orderId: maker.id }],
+          levels: [level(symbol, 'buy', 100, '1', 1, 3)],
+        }),
+      )
+      await store.getOrder(maker.id)
+    } finally {
+      await store.close()
+      await dynalite.stop()
+    }
+
+    const closed = lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'store closed')
+    const { requests, writeRequests, writeItems } = closed.sent as {
+      requests: Record<string, number>
+      writeRequests: number
+      writeItems: number
+    }
+    // Operations carry DynamoDB's names, from the lean client and the SDK alike.
+    assert.equal(requests.GetItem, 1)
+    assert.ok(requests.CreateTable >= 6)
+    for (const operation of Object.keys(requests)) assert.doesNotMatch(operation, /Command$/)
+
+    const writeOperations = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']
+    const counted = writeOperations.reduce((sum, operation) => sum + (requests[operation] ?? 0), 0)
+    assert.equal(writeRequests, counted)
+    // 2 orders, 1 resting order, 1 level and the trade's 2 copies, however batched.
+    assert.equal(writeItems, 6)
+  })
+})
