@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import type { StoreRequestCounts } from '../src/store/request-counts.ts'
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
 const START_TIMEOUT_MS = 60_000
@@ -18,6 +19,8 @@ export interface ServiceProcess {
   url: string | undefined
   /** The last log lines, for failure messages. */
   output(): string
+  /** What the store sent over the process's life, from its `store closed` line; undefined before the stop. */
+  storeSent(): StoreRequestCounts | undefined
   /** Sends SIGTERM and waits for the exit. */
   stop(): Promise<void>
 }
@@ -60,6 +63,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   child.once('exit', () => running.delete(child))
 
   let tail = ''
+  let storeSent: StoreRequestCounts | undefined
   const remember = (line: string) => {
     tail = `${tail}${line}\n`.slice(-8000)
   }
@@ -78,6 +82,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     })
     lines.on('line', (line) => {
       remember(line)
+      if (line.includes('"msg":"store closed"')) storeSent = (JSON.parse(line) as { sent?: StoreRequestCounts }).sent
       if (!line.includes(readyMessage)) return
       clearTimeout(timer)
       resolve(options.role === 'engine' ? undefined : (JSON.parse(line) as { url: string }).url)
@@ -88,6 +93,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     pid: child.pid!,
     url,
     output: () => tail,
+    storeSent: () => storeSent,
     stop: () => terminate(child),
   }
 }

@@ -1,30 +1,29 @@
 /**
  * Service benchmark: runs the service CLI in the embedded mode (file log,
  * in-process dynalite) and in the Kafka mode (a broker from
- * scripts/kafka/kafka.sh on 31000/31001, dynalite from scripts/dynalite.ts
- * behind a request-counting proxy that the fixed-rate runs bypass), and
- * measures per mode:
+ * scripts/kafka/kafka.sh on 31000/31001, dynalite from scripts/dynalite.ts),
+ * and measures per mode:
  * - accepted orders/s under closed-loop load (autocannon, N connections);
  * - POST latency p50/p99 at a fixed offered rate, and when that is not
  *   sustained, at a lower one (by default half the closed-loop rate);
  * - the time the engine takes to apply what the load left behind;
  * - the time to drain a backlog appended straight to the log while no
  *   engine runs, and the engine rate it shows;
- * - store write requests and items per command (Kafka mode, from the proxy);
+ * - store write requests and items per command, from the `store closed`
+ *   line each service process logs when it stops (its store counts what it
+ *   sent, startup and stop included);
  * - CPU use of the service processes and dynalite, in cores, per phase.
  *
  * The Kafka mode runs the API and the engine as separate `api` and `engine`
  * processes, the deployment recommended for Kafka. `--mode kafka-all` runs
  * both in one `all` process instead. `--drain-only` skips the HTTP load.
- * `--no-count` leaves the counting proxy out, so that its CPU (in the bench
- * process, on the same cores) does not slow dynalite down.
  * `--background-nice N` (with `--mode kafka` only) starts the `engine` role
  * and dynalite at niceness N, so that the API and the load generator get a
  * core before them when all want one.
  *
  *   node bench/service.ts [--mode embedded --mode kafka --mode kafka-all]
  *     [--duration 15] [--connections 32] [--rate 2000] [--low-rate N]
- *     [--rate-duration 10] [--backlog 20000] [--drain-only] [--no-count] [--cpu-prof DIR]
+ *     [--rate-duration 10] [--backlog 100000] [--drain-only] [--cpu-prof DIR]
  *     [--background-nice N]
  *
  * Every port is in 31000-31099.
@@ -40,11 +39,11 @@ import { createFileLog } from '../src/log/file-log.ts'
 import { createKafkaLog } from '../src/log/kafka-log.ts'
 import type { CommandLog } from '../src/log/types.ts'
 import { createDynamoStore } from '../src/store/dynamo-store.ts'
+import { sumRequestCounts, type StoreRequestCounts } from '../src/store/request-counts.ts'
 import { startDynaliteProcess } from '../test/helpers/dynalite.ts'
 import { startKafka, stopKafka } from '../test/helpers/kafka-broker.ts'
 import { appendBacklog } from './backlog.ts'
 import { findProcess, sampleCpu, type CpuSampler, type CpuUsage } from './service-cpu.ts'
-import { startDynamoCounter, type DynamoCounts } from './dynamo-counter.ts'
 import { SYMBOLS } from './order-mix.ts'
 import { apiProbe, loadOrders, waitApplied, type AppliedProbe, type LoadResult } from './service-load.ts'
 import { startServiceProcess, stopServiceProcesses, type ServiceProcess } from './service-processes.ts'
@@ -55,7 +54,6 @@ const KAFKA_CONTROLLER_PORT = 31001
 const EMBEDDED_API_PORT = 31010
 const KAFKA_API_PORT = 31011
 const DYNALITE_PORTS: [number, number] = [31020, 31029]
-const COUNTER_PORT = 31030
 const PARTITIONS = 3
 const TOPIC = 'bench.orders'
 const APPLY_TIMEOUT_MS = 300_000
@@ -72,12 +70,8 @@ const { values } = parseOptions({
   // Half the closed-loop rate unless given, so the second run is below saturation.
   'low-rate': { type: 'string' },
   'rate-duration': { type: 'string', default: '10' },
-  // 20,000 keeps each mode's drain under about 20 s at the 1,200-2,300
-  // commands/s measured on 2 cores. Pass --backlog 100000 for the docs' figure.
-  backlog: { type: 'string', default: '20000' },
+  backlog: { type: 'string', default: '100000' },
   'drain-only': { type: 'boolean', default: false },
-  // Points the service straight at dynalite, without the counting proxy.
-  'no-count': { type: 'boolean', default: false },
   'cpu-prof': { type: 'string' },
   'background-nice': { type: 'string' },
 })
@@ -125,15 +119,12 @@ function profileDir(mode: string, phase: string): string | undefined {
 
 /** The infrastructure of one mode and how to reach it. */
 interface ModeSetup {
-  /** Environment of the service processes. Its store endpoint is the counting proxy when there is one. */
+  /** Environment of the service processes. */
   env: Record<string, string>
-  /** The same with the store endpoint pointed at dynalite directly, for the latency runs. */
-  directEnv: Record<string, string>
   /** Opens the mode's command log from the bench process, for the backlog. */
   openLog(): CommandLog
   /** Probe for the drain, when the drain runs without the API. */
   storeProbe: AppliedProbe | undefined
-  counter: { counts(): DynamoCounts, reset(): void } | undefined
   /** Processes that serve the HTTP load; the last one runs the API. */
   loadRoles: ServiceRole[]
   drainRole: 'all' | 'engine'
@@ -155,10 +146,8 @@ async function setUpEmbedded(root: string): Promise<ModeSetup> {
   const env = { DATA_DIR: dataDir, PORT: String(EMBEDDED_API_PORT), EMBEDDED_PARTITIONS: String(PARTITIONS) }
   return {
     env,
-    directEnv: env,
     openLog: () => createFileLog({ dir: join(dataDir, 'log'), partitions: PARTITIONS, logger }),
     storeProbe: undefined,
-    counter: undefined,
     // The embedded log and store live in the `all` process only.
     loadRoles: ['all'],
     drainRole: 'all',
@@ -176,8 +165,6 @@ async function setUpKafka(root: string, loadRoles: ServiceRole[], stops: Stops):
   const dynalite = await startDynaliteProcess({ ports: DYNALITE_PORTS, createTableMs: 0, nice: backgroundNice })
   stops.push(() => dynalite.stop())
   const dynalitePort = new URL(dynalite.endpoint).port
-  const counter = values['no-count'] ? undefined : await startDynamoCounter(COUNTER_PORT, dynalite.endpoint)
-  if (counter !== undefined) stops.push(() => counter.close())
   const bootstrap = broker.bootstrapServers.join(',')
   const store = createDynamoStore({
     region: 'us-east-1',
@@ -195,7 +182,7 @@ async function setUpKafka(root: string, loadRoles: ServiceRole[], stops: Stops):
   })
   stops.push(() => store.close())
 
-  const directEnv = {
+  const env = {
     PORT: String(KAFKA_API_PORT),
     KAFKA_BOOTSTRAP_SERVERS: bootstrap,
     KAFKA_TOPIC_ORDENES: TOPIC,
@@ -205,8 +192,7 @@ async function setUpKafka(root: string, loadRoles: ServiceRole[], stops: Stops):
   }
 
   return {
-    env: { ...directEnv, AWS_ENDPOINT_URL: counter?.endpoint ?? dynalite.endpoint },
-    directEnv,
+    env,
     openLog: () =>
       createKafkaLog({
         bootstrapServers: broker.bootstrapServers,
@@ -220,7 +206,6 @@ async function setUpKafka(root: string, loadRoles: ServiceRole[], stops: Stops):
       const order = await store.getOrder(orderId)
       return order !== null && order.status !== 'accepted'
     },
-    counter,
     loadRoles,
     drainRole: 'engine',
     dynalitePid: findProcess(['scripts/dynalite.ts', '--port', dynalitePort]),
@@ -229,13 +214,19 @@ async function setUpKafka(root: string, loadRoles: ServiceRole[], stops: Stops):
   }
 }
 
+/** What the store of a stopped service process sent, from its last log line about it. */
+function storeSentBy(service: ServiceProcess): StoreRequestCounts {
+  const sent = service.storeSent()
+  if (sent === undefined) throw new Error(`a service process (pid ${service.pid}) logged no "store closed" line`)
+  return sent
+}
+
 function summarizeLoad(load: LoadResult): Omit<LoadResult, 'lastIds'> {
   const { lastIds: _lastIds, ...rest } = load
   return rest
 }
 
-function perCommand(counts: DynamoCounts | undefined, commands: number) {
-  if (counts === undefined) return null
+function perCommand(counts: StoreRequestCounts, commands: number) {
   return {
     writeRequestsPerCommand: Math.round((counts.writeRequests / commands) * 100) / 100,
     writeItemsPerCommand: Math.round((counts.writeItems / commands) * 100) / 100,
@@ -289,24 +280,29 @@ function cpuPids(processes: ServiceProcess[], roles: ServiceRole[], setup: ModeS
   })
   if (setup.dynalitePid !== undefined) pids.dynalite = setup.dynalitePid
   if (setup.brokerPid !== undefined) pids.broker = setup.brokerPid
-  // autocannon, the counting proxy and the drain's store probe run here.
+  // autocannon and the drain's store probe run here.
   pids.bench = process.pid
   return pids
 }
 
-/** Runs `work` with the load roles started on `env`, sampling their CPU, and stops them after. */
+/**
+ * Runs `work` with the load roles started, sampling their CPU, and stops
+ * them after. Returns what `work` returned and what their stores sent.
+ */
 async function withLoadProcesses<T>(
   mode: string,
   setup: ModeSetup,
-  env: Record<string, string>,
   phase: string,
   work: (url: string, sampler: CpuSampler) => Promise<T>,
-): Promise<T> {
-  const processes = await startProcesses(setup.loadRoles, env, mode, phase)
+): Promise<{ result: T, storeSent: StoreRequestCounts }> {
+  const processes = await startProcesses(setup.loadRoles, setup.env, mode, phase)
   const sampler = sampleCpu(cpuPids(processes, setup.loadRoles, setup))
 
   try {
-    return await work(processes.at(-1)!.url as string, sampler)
+    const result = await work(processes.at(-1)!.url as string, sampler)
+    sampler.stop()
+    await stopProcesses(processes)
+    return { result, storeSent: sumRequestCounts(processes.map((service) => storeSentBy(service))) }
   } catch (error) {
     if (!interrupted) {
       for (const service of processes) process.stderr.write(`service output:\n${service.output()}\n`)
@@ -319,16 +315,14 @@ async function withLoadProcesses<T>(
 }
 
 async function runLoad(mode: string, setup: ModeSetup) {
-  const closedRun = await withLoadProcesses(mode, setup, setup.env, 'closed', async (url, sampler) => {
+  const closedRun = await withLoadProcesses(mode, setup, 'closed', async (url, sampler) => {
     const probe = apiProbe(url)
 
     // Closed loop: as many orders as the API accepts over N connections.
-    setup.counter?.reset()
     const closedStartMs = performance.now()
     const closed = await loadOrders({ url, connections, durationSec, seed: 1 })
     const closedCpu = sampler.usage(closedStartMs, performance.now())
     const closedApply = await waitApplied(probe, [...closed.lastIds.values()], APPLY_TIMEOUT_MS)
-    const closedCounts = setup.counter?.counts()
     print(
       `  closed loop, ${connections} connections, ${durationSec} s: ${closed.acceptedPerSec} accepted/s ` +
         `(p50 ${closed.latencyMs.p50} ms, p99 ${closed.latencyMs.p99} ms, non-2xx ${closed.non2xx}, ` +
@@ -336,13 +330,12 @@ async function runLoad(mode: string, setup: ModeSetup) {
         `engine caught up ${(closedApply.lastMs / 1000).toFixed(1)} s after the load`,
     )
     print(`    ${formatCpu(closedCpu)}`)
-    return { closed, closedCpu, closedApply, closedCounts }
+    return { closed, closedCpu, closedApply }
   })
-  const { closed, closedCpu, closedApply, closedCounts } = closedRun
+  const { closed, closedCpu, closedApply } = closedRun.result
 
-  // The latency runs restart the service on dynalite directly, so that the
-  // counting proxy does not take CPU from the cores the service shares.
-  const fixed = await withLoadProcesses(mode, setup, setup.directEnv, 'rate', async (url, sampler) => {
+  // The latency runs start on a fresh service.
+  const { result: fixed } = await withLoadProcesses(mode, setup, 'rate', async (url, sampler) => {
     const probe = apiProbe(url)
 
     // Fixed offered rate, then a lower one when the first is not sustained.
@@ -374,7 +367,7 @@ async function runLoad(mode: string, setup: ModeSetup) {
     },
     fixedRate: fixed.map((load) => ({ ...summarizeLoad(load), cpu: load.cpu })),
     sustainedRate: fixed[0].acceptedPerSec >= rate * SUSTAINED_SHARE ? rate : fixed[0].acceptedPerSec,
-    closedLoopStoreWrites: perCommand(closedCounts, closed.accepted),
+    closedLoopStoreWrites: perCommand(closedRun.storeSent, closed.accepted),
   }
 }
 
@@ -388,7 +381,6 @@ async function runDrain(mode: string, setup: ModeSetup) {
   await log.close()
   print(`  appended ${backlog.commands} commands in ${backlog.appendSeconds.toFixed(1)} s`)
 
-  setup.counter?.reset()
   const spawnStart = performance.now()
   const [service] = await startProcesses([setup.drainRole], setup.env, mode, 'drain')
   const sampler = sampleCpu(cpuPids([service], [setup.drainRole], setup))
@@ -399,7 +391,6 @@ async function runDrain(mode: string, setup: ModeSetup) {
     const drainProbe = setup.storeProbe ?? apiProbe(service.url as string)
     const drainTimeoutMs = Math.max(APPLY_TIMEOUT_MS, (backlog.commands / MIN_DRAIN_COMMANDS_PER_SEC) * 1000)
     const drain = await waitApplied(drainProbe, [...backlog.lastIds.values()], drainTimeoutMs, backlog.firstId)
-    const drainCounts = setup.counter?.counts()
     // From ready to the last command applied: the group join, the fetches
     // and the first batch count, unlike in the rate from the first command.
     const cpu = sampler.usage(waitStart, waitStart + drain.lastMs)
@@ -418,9 +409,13 @@ async function runDrain(mode: string, setup: ModeSetup) {
         `from the first applied command to the last, ${readyCommandsPerSec} commands/s from ready to the last`,
     )
     print(`    ${formatCpu(cpu)}; CPU ms per command: ${JSON.stringify(cpuMsPerCommand)}`)
-    if (drainCounts !== undefined) {
-      print(`  store writes while draining: ${JSON.stringify(perCommand(drainCounts, backlog.commands))}`)
-    }
+
+    // The drain role's store counts what it sent and logs it when it stops,
+    // in both modes, including the writes of the stop itself.
+    sampler.stop()
+    await service.stop()
+    const drainCounts = storeSentBy(service)
+    print(`  store writes of the drain role, stop included: ${JSON.stringify(perCommand(drainCounts, backlog.commands))}`)
 
     return {
       backlog: {
