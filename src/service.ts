@@ -86,6 +86,9 @@ export async function startService(role: Role, config: Config, logger: Logger, o
       engine.start()
       const started = engine
       stops.push(() => started.stop())
+      // The consumer refuses a log that ends before what the store reflects.
+      // Until it has checked, a 202 could go to a command it would skip.
+      if (role === 'all' && config.commandLog === 'embedded') await engine.allPartitionsAssigned()
     }
 
     let url: string | undefined

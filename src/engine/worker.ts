@@ -94,6 +94,9 @@ export class EngineWorker implements PartitionHandler {
   #stopping = false
   /** Date.now() after which a stop gives up on a failing batch. */
   #drainDeadlineMs = Infinity
+  /** Partitions assigned at least once since start. */
+  #everAssigned = new Set<number>()
+  #allAssigned = Promise.withResolvers<void>()
 
   constructor(options: EngineWorkerOptions) {
     this.#options = options
@@ -110,16 +113,39 @@ export class EngineWorker implements PartitionHandler {
     return this.#slots.get(partition)?.engine
   }
 
+  /**
+   * Resolves once every partition of the log has been assigned to this
+   * worker, which checks that the log still holds what the store reflects.
+   * Rejects when the consumer stops first. Only a log whose partitions all
+   * go to one consumer, as the embedded log's do, assigns them all.
+   */
+  allPartitionsAssigned(): Promise<void> {
+    return this.#allAssigned.promise
+  }
+
   start(): void {
     if (this.#consumer !== null) throw new Error('engine worker already started')
 
+    this.#allAssigned = Promise.withResolvers<void>()
+    // Marked as handled: a caller that never waits must not see an unhandled rejection.
+    this.#allAssigned.promise.catch(() => {})
+    this.#everAssigned.clear()
     this.#stopping = false
     this.#drainDeadlineMs = Infinity
     this.#consumer = this.#options.log.consumer(this.#options.groupId)
     this.#logger.info({ groupId: this.#options.groupId }, 'engine worker starting')
-    this.#running = this.#consumer.run(this).catch((error: unknown) => {
-      this.#logger.error({ err: error }, 'engine consumer stopped with an error')
-      throw error
+    this.#running = this.#consumer.run(this).catch((reason: unknown) => {
+      const error = reason instanceof Error ? reason : new Error(String(reason))
+      this.#allAssigned.reject(error)
+      if (this.#stopping) {
+        this.#logger.error({ err: error }, 'engine consumer stopped with an error')
+        return
+      }
+
+      // Without a consumer the API would go on acknowledging commands that
+      // nothing applies, so the process stops.
+      this.#logger.fatal({ err: error }, 'engine consumer stopped with an error; nothing applies commands')
+      this.#options.onFatal?.(error)
     })
   }
 
@@ -135,7 +161,7 @@ export class EngineWorker implements PartitionHandler {
     this.#drainDeadlineMs = Date.now() + (this.#options.stopDrainMs ?? DEFAULT_STOP_DRAIN_MS)
     this.#logger.info({ partitions: [...this.#slots.keys()] }, 'engine worker stopping')
     await this.#consumer.close()
-    await this.#running?.catch(() => undefined)
+    await this.#running
     this.#consumer = null
     this.#logger.info('engine worker stopped')
   }
@@ -175,6 +201,8 @@ export class EngineWorker implements PartitionHandler {
       },
       'partition assigned',
     )
+    this.#everAssigned.add(partition)
+    if (this.#everAssigned.size === this.#options.log.partitions) this.#allAssigned.resolve()
     return BigInt(engine.lastOffset + 1)
   }
 

@@ -31,6 +31,22 @@ export interface FileConsumerContext {
 
 type ConsumerState = 'idle' | 'running' | 'closed'
 
+/**
+ * The handler resumes past the end of the log: records it already processed
+ * are gone, and the records appended at their offsets would be skipped.
+ */
+export class LogBehindHandlerError extends Error {
+  constructor(partition: number, resumeOffset: bigint, endOffset: number) {
+    super(
+      `partition ${partition} of the log ends at offset ${endOffset}, but the engine has processed it ` +
+        `up to offset ${resumeOffset - 1n}: records it processed are missing from the log (a damaged, ` +
+        'truncated or replaced log directory). New commands at those offsets would be skipped, so the ' +
+        'engine stops; restore the log from a backup, or move the data directory away to start empty',
+    )
+    this.name = 'LogBehindHandlerError'
+  }
+}
+
 /** Backoff before the n-th consecutive retry of a partition: doubles from the base up to the cap, in ms. */
 const RETRY_BASE_DELAY_MS = 100
 const RETRY_MAX_DELAY_MS = 5000
@@ -180,6 +196,8 @@ export class FileLogConsumer implements CommandLogConsumer {
           'expected a non-negative bigint offset',
       )
     }
+
+    if (start > BigInt(partition.endOffset)) throw new LogBehindHandlerError(run.partition, start, partition.endOffset)
 
     run.nextOffset = Number(start)
     const reader = partition.reader(run.nextOffset)

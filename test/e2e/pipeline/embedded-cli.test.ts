@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -140,6 +140,49 @@ describe('embedded process under a changed instrument', () => {
 
       assert.equal(code, 2)
       assert.match(stderr, /TK has resting orders in tickSize 0.01/)
+    } finally {
+      await service.stop('SIGKILL')
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('embedded process on a damaged log', () => {
+  test('a log that lost records the engine applied stops the start before any 202', { timeout: 60_000 }, async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'embedded-damaged-'))
+    const service = await startCli('all', { ...EMBEDDED_ENV, DATA_DIR: dataDir, EMBEDDED_PARTITIONS: '1' })
+
+    try {
+      let last = ''
+      for (let i = 0; i < 40; i++) {
+        const bid = await request(service.url, 'POST', '/orders', { clientId: 'c', symbol: 'DMG', side: 'buy', type: 'limit', price: '10', quantity: '1' })
+        last = bid.body.id
+      }
+      await waitForOrder(service.url, last, (order) => order.status === 'open')
+      assert.equal(await service.stop('SIGTERM'), 0)
+
+      // One changed byte in the middle: the scan keeps the records before it only.
+      const partitionDir = join(dataDir, 'log', 'partition-0')
+      const [segment] = (await readdir(partitionDir)).filter((name) => name.endsWith('.log'))
+      const path = join(partitionDir, segment)
+      const file = await open(path, 'r+')
+      const { size } = await stat(path)
+      await file.write(Buffer.from('X'), 0, 1, Math.floor(size / 2))
+      await file.close()
+
+      const child = spawn(process.execPath, [CLI, 'all'], {
+        env: { ...process.env, ...EMBEDDED_ENV, DATA_DIR: dataDir, EMBEDDED_PARTITIONS: '1', LOG_LEVEL: 'silent' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      })
+      let stderr = ''
+      child.stderr.setEncoding('utf8')
+      child.stderr.on('data', (chunk: string) => {
+        stderr += chunk
+      })
+      const [code] = await once(child, 'exit')
+
+      assert.equal(code, 2, stderr)
+      assert.match(stderr, /partition 0 of the log ends at offset \d+, but the engine has processed it up to offset 39/)
     } finally {
       await service.stop('SIGKILL')
       await rm(dataDir, { recursive: true, force: true })

@@ -285,3 +285,42 @@ describe('file log consumer after a handler failure', { timeout: TEST_TIMEOUT_MS
     assert.deepEqual(handler.callsOf(0), ['assigned 0', 'records 0 failed', 'revoked', 'assigned 0', 'records 0', 'revoked'])
   })
 })
+
+describe('file log consumer when the log ends before the handler', { timeout: TEST_TIMEOUT_MS }, () => {
+  test('a resume offset past the end stops the consumer without delivering', async () => {
+    const log = openLog()
+    await log.ensure()
+    await appendValues(log, keyOf(0, 1), 3)
+
+    // The handler processed offsets 0 to 4, but the log holds 0 to 2 only.
+    const handler = new ResumingHandler()
+    handler.nextOffsets.set(0, 5n)
+    const consumer = log.consumer('engine')
+
+    await assert.rejects(consumer.run(handler), (error: Error) => {
+      assert.equal(error.name, 'LogBehindHandlerError')
+      assert.match(error.message, /partition 0 of the log ends at offset 3, but the engine has processed it up to offset 4/)
+      return true
+    })
+    assert.deepEqual(handler.callsOf(0), ['assigned 5', 'revoked'])
+  })
+
+  test('a resume offset at the end waits for the next record', async () => {
+    const log = openLog()
+    await log.ensure()
+    const key = keyOf(0, 1)
+    await appendValues(log, key, 3)
+
+    const handler = new ResumingHandler()
+    handler.nextOffsets.set(0, 3n)
+    const consumer = log.consumer('engine')
+    const run = consumer.run(handler)
+
+    await log.producer().append(key, Buffer.from('after'))
+    await handler.waitUntil(() => handler.processed.get(0)?.length === 1, run)
+    assert.deepEqual(handler.processed.get(0), [3n])
+
+    await consumer.close()
+    await run
+  })
+})

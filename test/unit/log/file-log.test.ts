@@ -306,25 +306,6 @@ describe('file log consumer', { timeout: TEST_TIMEOUT_MS }, () => {
     )
   })
 
-  test('assigned offset past the end waits', async () => {
-    const log = openLog({ partitions: 1 })
-    const producer = log.producer()
-    await producer.append('BTC-USD', value('v0'))
-
-    const handler = recordingHandler(new Map([[0, 3n]]))
-    const consumer = log.consumer('engine')
-    const run = consumer.run(handler)
-    for (let i = 1; i < 5; i += 1) await producer.append('BTC-USD', value(`v${i}`))
-    await handler.waitForCount(2, run)
-    await consumer.close()
-    await run
-
-    assert.deepEqual(
-      (handler.delivered.get(0) ?? []).map((record) => record.offset),
-      [3n, 4n],
-    )
-  })
-
   test('close revokes every partition', async () => {
     const log = openLog()
     const handler = recordingHandler()
