@@ -10,10 +10,20 @@ import type { FastifyInstance } from 'fastify'
 import { AppError, validationFailed, type ErrorDetail } from '../../errors.ts'
 import { COMMAND_VERSION, type ModifyCommand } from '../../log/commands.ts'
 import { appendCommand } from '../append-command.ts'
+import { parseDecimalE8 } from '../../core/decimal.ts'
 import { canonicalDecimal, checkDecimalField } from '../decimals.ts'
 import { findOrder } from '../find-order.ts'
 import { modifyOrderSchema, type ModifyOrderBody, type OrderIdParams } from '../schemas/orders.ts'
 import type { ApiDependencies } from '../types.ts'
+
+/**
+ * The filled quantity plus a new remaining quantity, both valid decimals, in
+ * units of 1e-8. The filled quantity is the store's, which can lag the engine;
+ * the engine checks the total again.
+ */
+function totalAfterModify(filledQuantity: string, remaining: string): bigint {
+  return (parseDecimalE8(filledQuantity) as bigint) + (parseDecimalE8(remaining) as bigint)
+}
 
 /** Statuses of an order that sits on the book, or may once the engine applies it. */
 const MODIFIABLE = new Set(['accepted', 'open', 'partially_filled'])
@@ -32,8 +42,9 @@ export async function modifyRoutes(app: FastifyInstance, deps: ApiDependencies):
           fields: { status: order.status },
         })
       }
-      if (order.type !== 'limit') {
-        throw new AppError('order_not_active', `order ${order.id} is a market order, which never rests; only limit orders can be modified`, {
+      if (order.type !== 'limit' || order.timeInForce !== 'GTC') {
+        const kind = order.type === 'limit' ? `an ${order.timeInForce} limit order` : 'a market order'
+        throw new AppError('order_not_active', `order ${order.id} is ${kind}, which never rests; only GTC limit orders can be modified`, {
           fields: { status: order.status },
         })
       }
@@ -46,6 +57,18 @@ export async function modifyRoutes(app: FastifyInstance, deps: ApiDependencies):
 
         const check = checkDecimalField(value, field, instrument)
         if (!check.ok) details.push({ field, rule: check.rule, message: check.message })
+      }
+      if (details.length === 0 && request.body.quantity !== undefined) {
+        const total = totalAfterModify(order.filledQuantity, request.body.quantity)
+        if (total > instrument.maxQuantityE8) {
+          details.push({
+            field: 'quantity',
+            rule: 'above_maximum',
+            message:
+              `the order's total quantity, ${order.filledQuantity} filled and ${request.body.quantity} remaining, ` +
+              `must be at most ${instrument.maxQuantity} for ${instrument.symbol}`,
+          })
+        }
       }
       if (details.length > 0) throw validationFailed(details)
 

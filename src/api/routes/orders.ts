@@ -52,6 +52,13 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDependencies): 
         fields: { status: order.status },
       })
     }
+    // Such an order ends within its own command, so a cancel would always come too late.
+    if (order.type !== 'limit' || order.timeInForce !== 'GTC') {
+      const kind = order.type === 'limit' ? `an ${order.timeInForce} limit order` : 'a market order'
+      throw new AppError('order_not_active', `order ${order.id} is ${kind}, which never rests; only GTC limit orders can be cancelled`, {
+        fields: { status: order.status },
+      })
+    }
 
     // Keyed by the order's symbol, the cancel lands on the order's partition
     // after the order itself, so the engine always reads the order first.

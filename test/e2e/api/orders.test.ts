@@ -267,6 +267,47 @@ describe('API with file log and dynalite', () => {
     assert.equal(response.statusCode, 202, response.body)
   })
 
+  for (const order of [
+    { kind: 'an IOC limit order', body: { ...limitOrder('c-ioc', 'AAPL', 'buy', '1', '1'), timeInForce: 'IOC' } },
+    { kind: 'a market order', body: marketOrder('c-mkt', 'AAPL', 'buy', '1') },
+  ]) {
+    test(`PATCH and DELETE of ${order.kind} are 409 before the engine applies it`, async () => {
+      const placed = await submit(order.body)
+
+      const patch = await api.app.inject({ method: 'PATCH', url: `/orders/${placed.id}`, payload: { quantity: '2' } })
+      const cancel = await api.app.inject({ method: 'DELETE', url: `/orders/${placed.id}` })
+
+      for (const response of [patch, cancel]) {
+        assert.equal(response.statusCode, 409, response.body)
+        assert.equal(response.json().error, 'order_not_active')
+        assert.match(response.json().message, new RegExp(`is ${order.kind}, which never rests`))
+      }
+    })
+  }
+
+  test("PATCH past maxQuantity counting what the order filled is 400", async () => {
+    const order = await submit(limitOrder('c-cap', 'AAPL', 'sell', '5', '1000000000'))
+    const partial: OrderRecord = {
+      ...order,
+      status: 'partially_filled',
+      filledQuantity: '600000000',
+      remainingQuantity: '400000000',
+      matched: true,
+      version: 4,
+    }
+    await api.store.persist(effects({ lastOffset: 4, orders: [partial] }))
+
+    const above = await api.app.inject({ method: 'PATCH', url: `/orders/${order.id}`, payload: { quantity: '400000001' } })
+    assert.equal(above.statusCode, 400, above.body)
+    const [detail] = above.json().details
+    assert.equal(detail.field, 'quantity')
+    assert.equal(detail.rule, 'above_maximum')
+    assert.match(detail.message, /600000000 filled and 400000001 remaining, must be at most 1000000000/)
+
+    const within = await api.app.inject({ method: 'PATCH', url: `/orders/${order.id}`, payload: { quantity: '400000000' } })
+    assert.equal(within.statusCode, 202, within.body)
+  })
+
   test('GET /orders filters and pages', async () => {
     const symbol = 'FLTR'
     const placed: OrderRecord[] = []

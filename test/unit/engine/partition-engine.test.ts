@@ -55,3 +55,26 @@ test('invalid price goes to the dead letters', () => {
   assert.match(outcome.deadLetterReason ?? '', /not_multiple_of_tick/)
   assert.equal(engine.core.getOrder('ACME', 'b2'), null)
 })
+
+test("a modify that takes the order's total past maxQuantity is rejected", () => {
+  const capped = parseInstrumentRegistry({ ACME: { tickSize: '0.01', lotSize: '1', maxQuantity: '10' } })
+  const engine = new PartitionEngine(0, capped)
+  engine.apply(0, { ...bid('b1', '10'), quantity: '10' }, new BatchEffects(0))
+  engine.apply(1, { ...bid('s1', '10'), side: 'sell', quantity: '6' }, new BatchEffects(0))
+  assert.equal(engine.core.getOrder('ACME', 'b1')?.remainingLots, 4)
+
+  const modify = (offset: number, quantity: string) =>
+    engine.apply(
+      offset,
+      { v: 1, kind: 'modify', orderId: 'b1', symbol: 'ACME', clientId: 'c', quantity, timestamp: '2026-01-01T00:00:01.000Z' },
+      new BatchEffects(0),
+    )
+
+  // 6 filled and 5 remaining would make 11.
+  assert.equal(modify(2, '5').code, 'invalid_quantity')
+  assert.equal(engine.core.getOrder('ACME', 'b1')?.remainingLots, 4)
+
+  assert.equal(modify(3, '4').code, 'ok')
+  assert.equal(modify(4, '3').code, 'ok')
+  assert.equal(engine.core.getOrder('ACME', 'b1')?.remainingLots, 3)
+})
