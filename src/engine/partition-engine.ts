@@ -217,11 +217,12 @@ export class PartitionEngine implements MetaSource, LevelSource {
     }
 
     const resting = this.#core.getOrder(command.symbol, command.orderId)
-    // The new remaining quantity is within the limits, but the order's total
-    // (what it filled, and the new remaining) must be too.
+    // The new remaining quantity is within the limits, and so must be what
+    // the order can trade in all: its fills and the new remaining quantity.
     if (resting !== null && change.quantityLots !== undefined) {
-      const totalLots = resting.quantityLots + change.quantityLots - resting.remainingLots
-      if (totalLots > instrument.maxLots) return { code: 'invalid_quantity', orderId: command.orderId }
+      if (resting.filledLots + change.quantityLots > instrument.maxLots) {
+        return { code: 'invalid_quantity', orderId: command.orderId }
+      }
     }
     const oldPriceTicks = resting?.priceTicks ?? null
     if (resting !== null) batch.touchOrder(resting, true)
