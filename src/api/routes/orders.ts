@@ -6,7 +6,7 @@
 
 import type { FastifyInstance } from 'fastify'
 
-import { AppError } from '../../errors.ts'
+import { AppError, validationFailed } from '../../errors.ts'
 import { COMMAND_VERSION, type CancelCommand } from '../../log/commands.ts'
 import type { OrderStatus } from '../../store/types.ts'
 import { acceptOrder, type OrderInput } from '../accept-order.ts'
@@ -26,8 +26,14 @@ const FINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(['filled', 'cancelled',
 export async function orderRoutes(app: FastifyInstance, deps: ApiDependencies): Promise<void> {
   app.post<{ Body: NewOrderBody }>('/orders', { schema: submitOrderSchema }, async (request, reply) => {
     const body = request.body
+    if (request.client === null) {
+      throw validationFailed([
+        { field: 'clientId', rule: 'required', message: 'is required, in the body or as the X-Client-Id header' },
+      ])
+    }
+
     const input: OrderInput = {
-      clientId: request.client!.id,
+      clientId: request.client.id,
       symbol: body.symbol,
       side: body.side,
       type: body.type,

@@ -10,10 +10,13 @@ export const ORDER_STATUSES = ['accepted', 'open', 'partially_filled', 'filled',
 export const newOrderBodySchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['clientId', 'symbol', 'side', 'type', 'quantity'],
+  required: ['symbol', 'side', 'type', 'quantity'],
   'x-order-decimals': { symbol: 'symbol', price: 'price', quantity: 'quantity', type: 'type' },
   properties: {
-    clientId: { ...idSchema, description: 'Client placing the order: 1-64 of A-Z a-z 0-9 . _ : -' },
+    clientId: {
+      ...idSchema,
+      description: 'Client placing the order: 1-64 of A-Z a-z 0-9 . _ : -. Required unless the X-Client-Id header names it',
+    },
     clientOrderId: { ...idSchema, description: "The client's own reference for the order." },
     symbol: symbolSchema,
     side: { type: 'string', enum: ['buy', 'sell'] },
@@ -29,7 +32,7 @@ export const newOrderBodySchema = {
 } as const
 
 export interface NewOrderBody {
-  clientId: string
+  clientId?: string
   clientOrderId?: string
   symbol: string
   side: 'buy' | 'sell'

@@ -199,6 +199,29 @@ describe('API with file log and dynalite', () => {
     assert.equal(response.json().clientId, 'c-header')
   })
 
+  test('X-Client-Id header alone names the client', async () => {
+    const { clientId: _omitted, ...body } = limitOrder('c-only-header', 'AAPL', 'buy', '1', '1')
+    const response = await api.app.inject({
+      method: 'POST',
+      url: '/orders',
+      headers: { 'x-client-id': 'c-only-header' },
+      payload: body,
+    })
+
+    assert.equal(response.statusCode, 202, response.body)
+    assert.equal(response.json().clientId, 'c-only-header')
+  })
+
+  test('an order with no client in the body or the header is 400', async () => {
+    const { clientId: _omitted, ...body } = limitOrder('c-none', 'AAPL', 'buy', '1', '1')
+    const response = await api.app.inject({ method: 'POST', url: '/orders', payload: body })
+
+    assert.equal(response.statusCode, 400, response.body)
+    assert.deepEqual(response.json().details, [
+      { field: 'clientId', rule: 'required', message: 'is required, in the body or as the X-Client-Id header' },
+    ])
+  })
+
   test('DELETE unknown order is 404', async () => {
     const url = '/orders/6c4b6f1e-1d7a-4c39-9f59-0a8f2b0c0d11'
     const response = await api.app.inject({ method: 'DELETE', url })
