@@ -78,7 +78,8 @@ async function main(): Promise<void> {
     }
     logger.fatal({ err: error, role }, 'start failed')
     process.stderr.write(`order-engine ${role}: start failed: ${(error as Error).message}\n`)
-    process.exit(1)
+    // A fatal error reported during the start keeps its exit code.
+    process.exit(exitCode !== 0 ? exitCode : 1)
   }
 
   if (exitCode !== 0) stop('fatal error during start')

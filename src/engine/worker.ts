@@ -116,7 +116,7 @@ export class EngineWorker implements PartitionHandler {
   /**
    * Resolves once every partition of the log has been assigned to this
    * worker, which checks that the log still holds what the store reflects.
-   * Rejects when the consumer stops first. Only a log whose partitions all
+   * Rejects when the consumer stops or a fatal error comes first. Only a log whose partitions all
    * go to one consumer, as the embedded log's do, assigns them all.
    */
   allPartitionsAssigned(): Promise<void> {
@@ -136,16 +136,15 @@ export class EngineWorker implements PartitionHandler {
     this.#logger.info({ groupId: this.#options.groupId }, 'engine worker starting')
     this.#running = this.#consumer.run(this).catch((reason: unknown) => {
       const error = reason instanceof Error ? reason : new Error(String(reason))
-      this.#allAssigned.reject(error)
       if (this.#stopping) {
+        this.#allAssigned.reject(error)
         this.#logger.error({ err: error }, 'engine consumer stopped with an error')
         return
       }
 
       // Without a consumer the API would go on acknowledging commands that
       // nothing applies, so the process stops.
-      this.#logger.fatal({ err: error }, 'engine consumer stopped with an error; nothing applies commands')
-      this.#options.onFatal?.(error)
+      this.#fatal(error, {}, 'engine consumer stopped with an error; nothing applies commands')
     })
   }
 
@@ -226,11 +225,17 @@ export class EngineWorker implements PartitionHandler {
       if (error instanceof InstrumentChangedError) {
         // Retrying cannot help: the partition would stay stuck while the
         // process looks healthy, so the process stops instead.
-        this.#logger.fatal({ err: error, partition }, 'configuration conflicts with the stored book')
-        this.#options.onFatal?.(error)
+        this.#fatal(error, { partition }, 'configuration conflicts with the stored book')
       }
       throw error
     }
+  }
+
+  /** Logs an error that retrying cannot fix, fails allPartitionsAssigned and reports it through onFatal. */
+  #fatal(error: Error, ids: Record<string, unknown>, message: string): void {
+    this.#logger.fatal({ err: error, ...ids }, message)
+    this.#allAssigned.reject(error)
+    this.#options.onFatal?.(error)
   }
 
   async revoked(partition: number): Promise<void> {
