@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 
 import { SYMBOL_PATTERN } from './api/schemas/common.ts'
+import { findDuplicateKey } from './duplicate-keys.ts'
 import { InstrumentConfigError } from './core/instrument.ts'
 import { parseInstrumentRegistry } from './core/instrument-registry.ts'
 
@@ -94,8 +95,8 @@ export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = []
   const reader = new EnvReader(env, problems)
 
-  const bootstrap = reader.string('KAFKA_BOOTSTRAP_SERVERS', '')
-  const endpoint = reader.string('AWS_ENDPOINT_URL', '') || undefined
+  const bootstrap = reader.optional('KAFKA_BOOTSTRAP_SERVERS') ?? ''
+  const endpoint = reader.optional('AWS_ENDPOINT_URL')
   const commandLog = reader.oneOf<LogBackend>(
     'COMMAND_LOG',
     ['embedded', 'kafka'],
@@ -200,6 +201,12 @@ function checkInstruments(instruments: Record<string, unknown>, problems: string
   }
 }
 
+/**
+ * Reader of the environment that collects a problem for each invalid value.
+ * A variable with a default must not be set empty, because falling back
+ * would hide the mistake (`PORT=` would start on 8000). An optional variable
+ * with no default, read through `optional`, counts as unset when empty.
+ */
 class EnvReader {
   #env: Env
   #problems: string[]
@@ -209,14 +216,19 @@ class EnvReader {
     this.#problems = problems
   }
 
-  string(name: string, fallback: string): string {
+  /** Returns the value of an optional variable, or undefined when it is unset or empty. */
+  optional(name: string): string | undefined {
     const value = this.#env[name]
-    return value === undefined || value === '' ? fallback : value
+    return value === '' ? undefined : value
+  }
+
+  string(name: string, fallback: string): string {
+    return this.#read(name, fallback) ?? fallback
   }
 
   integer(name: string, fallback: number, min: number, max: number): number {
-    const raw = this.#env[name]
-    if (raw === undefined || raw === '') return fallback
+    const raw = this.#read(name, String(fallback))
+    if (raw === undefined) return fallback
 
     if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
       this.#problems.push(`${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`)
@@ -226,8 +238,8 @@ class EnvReader {
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
-    const raw = this.#env[name]
-    if (raw === undefined || raw === '') return fallback
+    const raw = this.#read(name, fallback)
+    if (raw === undefined) return fallback
 
     if (!(allowed as readonly string[]).includes(raw)) {
       this.#problems.push(`${name} must be one of ${allowed.join(', ')} (got ${JSON.stringify(raw)})`)
@@ -236,16 +248,28 @@ class EnvReader {
     return raw as T
   }
 
+  /** Returns the value of a variable with a default, or undefined when it is unset or empty (a problem). */
+  #read(name: string, fallback: string): string | undefined {
+    const value = this.#env[name]
+    if (value === '') {
+      this.#problems.push(
+        `${name} is set but empty: give it a value, or unset it to use the default ${JSON.stringify(fallback)}`,
+      )
+      return undefined
+    }
+    return value
+  }
+
   /** Reads INSTRUMENTS (JSON text) or else INSTRUMENTS_FILE (a path to a JSON file). */
   instruments(): Record<string, unknown> {
-    const inline = this.#env.INSTRUMENTS
-    const file = this.#env.INSTRUMENTS_FILE
+    const inline = this.optional('INSTRUMENTS')
+    const file = this.optional('INSTRUMENTS_FILE')
     let text: string | undefined
     let source = 'INSTRUMENTS'
 
-    if (inline !== undefined && inline !== '') {
+    if (inline !== undefined) {
       text = inline
-    } else if (file !== undefined && file !== '') {
+    } else if (file !== undefined) {
       source = `INSTRUMENTS_FILE (${file})`
       try {
         text = readFileSync(file, 'utf8')
@@ -262,10 +286,25 @@ class EnvReader {
         this.#problems.push(`${source} must be a JSON object keyed by symbol`)
         return {}
       }
+      // JSON.parse keeps only the last of two entries with the same name, so
+      // the first definition of a symbol or field would be lost silently.
+      const repeated = findDuplicateKey(text)
+      if (repeated !== undefined) {
+        this.#problems.push(describeRepeatedName(source, repeated))
+        return {}
+      }
       return parsed as Record<string, unknown>
     } catch (error) {
       this.#problems.push(`${source} is not valid JSON: ${(error as Error).message}`)
       return {}
     }
   }
+}
+
+/** Names the symbol or the field that `path` (from findRepeatedName) repeats. */
+function describeRepeatedName(source: string, path: string[]): string {
+  const [symbol, field] = path.map((name) => JSON.stringify(name))
+  if (path.length === 1) return `${source} lists instrument ${symbol} twice: list each symbol once`
+  if (path.length === 2) return `${source}: instrument ${symbol} sets ${field} twice: set each field once`
+  return `${source}: instrument ${symbol} repeats the name ${JSON.stringify(path.at(-1))}`
 }

@@ -5,13 +5,16 @@
  */
 
 /**
- * Returns the first repeated name in any object of `text`, or undefined.
- * Expects text that JSON.parse accepted; escapes are decoded before names
- * are compared, so "s\u0069de" repeats "side".
+ * Returns the first repeated name in any object of `text`, after the names
+ * of the members that hold that object: ["side"] for a repeat at the top,
+ * ["AAPL", "tickSize"] for one inside the member "AAPL". Undefined when no
+ * object repeats a name. Expects text that JSON.parse accepted; escapes are
+ * decoded before names are compared, so "s\u0069de" repeats "side".
  */
-export function findDuplicateKey(text: string): string | undefined {
-  // One entry per open container: the names seen so far for an object, null for an array.
-  const open: Array<Set<string> | null> = []
+export function findDuplicateKey(text: string): string[] | undefined {
+  // One entry per open container: for an object, the names seen so far and
+  // the last of them; null for an array.
+  const open: Array<{ names: Set<string>, last: string } | null> = []
   let expectName = false
 
   for (let i = 0; i < text.length; i++) {
@@ -19,23 +22,27 @@ export function findDuplicateKey(text: string): string | undefined {
 
     if (char === '"') {
       const end = endOfString(text, i)
-      const names = open[open.length - 1]
-      if (expectName && names) {
+      const object = open[open.length - 1]
+      if (expectName && object) {
         const name = JSON.parse(text.slice(i, end + 1)) as string
-        if (names.has(name)) return name
-        names.add(name)
+        if (object.names.has(name)) {
+          const outer = open.slice(0, -1).flatMap((entry) => (entry === null ? [] : [entry.last]))
+          return [...outer, name]
+        }
+        object.names.add(name)
+        object.last = name
       }
       expectName = false
       i = end
     } else if (char === '{') {
-      open.push(new Set())
+      open.push({ names: new Set(), last: '' })
       expectName = true
     } else if (char === '[') {
       open.push(null)
     } else if (char === '}' || char === ']') {
       open.pop()
     } else if (char === ',') {
-      expectName = open[open.length - 1] instanceof Set
+      expectName = Boolean(open[open.length - 1])
     }
   }
   return undefined

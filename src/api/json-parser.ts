@@ -8,7 +8,7 @@
 import type { FastifyInstance } from 'fastify'
 
 import { AppError } from '../errors.ts'
-import { findDuplicateKey } from './duplicate-keys.ts'
+import { findDuplicateKey } from '../duplicate-keys.ts'
 
 /** Keys whose JSON numbers are replaced by their source text, at any depth. */
 const DECIMAL_KEYS = new Set(['price', 'quantity', 'precio', 'cantidad'])
@@ -41,7 +41,7 @@ export function parseJsonBody(text: string): unknown {
 
   const duplicate = findDuplicateKey(text)
   if (duplicate !== undefined) {
-    throw new AppError('invalid_json', `request body names ${JSON.stringify(duplicate)} twice; send each field once`)
+    throw new AppError('invalid_json', `request body names ${JSON.stringify(duplicate.at(-1))} twice; send each field once`)
   }
   return parsed
 }

@@ -16,9 +16,15 @@ const SPEC_FIELDS = new Set(['tickSize', 'lotSize', 'minQuantity', 'maxQuantity'
 export class InstrumentRegistry {
   readonly #configured: Map<string, Instrument>
 
+  /** Throws InstrumentConfigError when two instruments have the same symbol. */
   constructor(instruments: Iterable<Instrument> = []) {
     this.#configured = new Map()
     for (const instrument of instruments) {
+      if (this.#configured.has(instrument.symbol)) {
+        throw new InstrumentConfigError(
+          `instrument ${JSON.stringify(instrument.symbol)} is listed twice: list each symbol once`,
+        )
+      }
       this.#configured.set(instrument.symbol, instrument)
     }
   }
@@ -46,7 +52,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * Builds a registry from a JSON object keyed by symbol, for example
  * `{ "AAPL": { "tickSize": "0.01", "lotSize": "1" } }`. Every value must be a
  * decimal string. Throws InstrumentConfigError on the first invalid entry,
- * naming the symbol and the field.
+ * naming the symbol and the field. An object cannot contain a symbol twice,
+ * so src/config.ts rejects a symbol repeated in the JSON text.
  */
 export function parseInstrumentRegistry(config: unknown): InstrumentRegistry {
   if (!isPlainObject(config)) {

@@ -31,17 +31,24 @@ export type QuantityViolation =
 export interface InstrumentSpec {
   tickSize: string
   lotSize: string
-  /** Smallest accepted order quantity, lotSize by default. */
+  /** Smallest accepted order quantity, a multiple of lotSize. Defaults to lotSize. */
   minQuantity?: string
-  /** Largest accepted order quantity, "1000000000" by default. */
+  /**
+   * Largest accepted order quantity, a multiple of lotSize. Defaults to the
+   * largest multiple of lotSize up to "1000000000".
+   */
   maxQuantity?: string
-  /** Largest accepted limit price, "1000000" by default. */
+  /**
+   * Largest accepted limit price, a multiple of tickSize. Defaults to the
+   * largest multiple of tickSize up to "1000000".
+   */
   maxPrice?: string
 }
 
 /**
- * A validated instrument. The limits are bounds, not required multiples of
- * the tick or lot size. The E8 fields hold the decimal values times 10^8.
+ * A validated instrument. Each limit is a multiple of the tick size (the
+ * price) or of the lot size (the quantities), so it is itself a valid price
+ * or quantity. The E8 fields hold the decimal values times 10^8.
  */
 export interface Instrument {
   readonly symbol: string
@@ -102,6 +109,59 @@ function parseSetting(symbol: string, field: string, value: unknown): bigint {
   return parsed
 }
 
+/** A limit of a spec: its text, its value times 10^8, and whether the spec set it. */
+interface Limit {
+  field: 'minQuantity' | 'maxQuantity' | 'maxPrice'
+  text: string
+  e8: bigint
+  configured: boolean
+}
+
+/** Step that a limit must be a multiple of: tickSize for prices, lotSize for quantities. */
+interface Step {
+  field: 'tickSize' | 'lotSize'
+  unit: 'tick' | 'lot'
+  text: string
+  e8: bigint
+}
+
+/** Formats a limit for an error message: "maxQuantity 5" or "the default maxQuantity 1000000000". */
+function describeLimit(limit: Limit): string {
+  return `${limit.configured ? '' : 'the default '}${limit.field} ${limit.text}`
+}
+
+/**
+ * Parses a configured limit and checks that it is a multiple of its step, so
+ * that the limit is itself a valid price or quantity.
+ */
+function configuredLimit(symbol: string, field: Limit['field'], text: string, step: Step): Limit {
+  const prefix = `instrument ${JSON.stringify(symbol)}: ${field} ${text}`
+  const e8 = parseSetting(symbol, field, text)
+  if (e8 < step.e8) {
+    throw new InstrumentConfigError(`${prefix} is below one ${step.unit} (${step.field} ${step.text})`)
+  }
+  if (e8 % step.e8 !== 0n) {
+    const below = (e8 / step.e8) * step.e8
+    throw new InstrumentConfigError(
+      `${prefix} is not a multiple of ${step.field} ${step.text}: ` +
+        `the nearest multiples are ${formatDecimalE8(below)} and ${formatDecimalE8(below + step.e8)}`,
+    )
+  }
+  return { field, text, e8, configured: true }
+}
+
+/** Computes the default of a limit that the spec leaves out, rounded down to a multiple of its step. */
+function defaultLimit(symbol: string, field: Limit['field'], fallback: string, step: Step): Limit {
+  const e8 = ((parseDecimalE8(fallback) as bigint) / step.e8) * step.e8
+  if (e8 === 0n) {
+    throw new InstrumentConfigError(
+      `instrument ${JSON.stringify(symbol)}: ${step.field} ${step.text} is above the default ` +
+        `${field} ${fallback}, so set ${field}`,
+    )
+  }
+  return { field, text: formatDecimalE8(e8), e8, configured: false }
+}
+
 /**
  * Validates a spec and derives the integer limits. Throws
  * InstrumentConfigError naming the symbol, the field and the fix.
@@ -112,61 +172,51 @@ export function createInstrument(symbol: string, spec: InstrumentSpec): Instrume
   }
 
   const prefix = `instrument ${JSON.stringify(symbol)}`
-  const tickSize = spec.tickSize
-  const lotSize = spec.lotSize
-  const minQuantity = spec.minQuantity ?? lotSize
-  const maxQuantity = spec.maxQuantity ?? DEFAULT_MAX_QUANTITY
-  const maxPrice = spec.maxPrice ?? DEFAULT_MAX_PRICE
-
-  const tickSizeE8 = parseSetting(symbol, 'tickSize', tickSize)
-  const lotSizeE8 = parseSetting(symbol, 'lotSize', lotSize)
-  const minQuantityE8 = parseSetting(symbol, 'minQuantity', minQuantity)
-  const maxQuantityE8 = parseSetting(symbol, 'maxQuantity', maxQuantity)
-  const maxPriceE8 = parseSetting(symbol, 'maxPrice', maxPrice)
-
-  if (maxPriceE8 < tickSizeE8) {
-    throw new InstrumentConfigError(`${prefix}: maxPrice ${maxPrice} is below tickSize ${tickSize}`)
+  const tick: Step = {
+    field: 'tickSize',
+    unit: 'tick',
+    text: spec.tickSize,
+    e8: parseSetting(symbol, 'tickSize', spec.tickSize),
   }
-  const maxPriceTicks = maxPriceE8 / tickSizeE8
+  const lot: Step = { field: 'lotSize', unit: 'lot', text: spec.lotSize, e8: parseSetting(symbol, 'lotSize', spec.lotSize) }
+
+  const limit = (field: Limit['field'], text: string | undefined, fallback: string, step: Step): Limit =>
+    text === undefined ? defaultLimit(symbol, field, fallback, step) : configuredLimit(symbol, field, text, step)
+  const minQuantity = limit('minQuantity', spec.minQuantity, spec.lotSize, lot)
+  const maxQuantity = limit('maxQuantity', spec.maxQuantity, DEFAULT_MAX_QUANTITY, lot)
+  const maxPrice = limit('maxPrice', spec.maxPrice, DEFAULT_MAX_PRICE, tick)
+
+  const maxPriceTicks = maxPrice.e8 / tick.e8
   if (maxPriceTicks > MAX_SAFE) {
     throw new InstrumentConfigError(
-      `${prefix}: maxPrice / tickSize is ${maxPriceTicks} ticks, above the safe integer ` +
-        `limit ${Number.MAX_SAFE_INTEGER}. Lower maxPrice or raise tickSize`,
+      `${prefix}: ${describeLimit(maxPrice)} / tickSize ${tick.text} is ${maxPriceTicks} ticks, above the ` +
+        `safe integer limit ${Number.MAX_SAFE_INTEGER}. Set a lower maxPrice or raise tickSize`,
     )
   }
 
-  if (minQuantityE8 > maxQuantityE8) {
-    throw new InstrumentConfigError(
-      `${prefix}: minQuantity ${minQuantity} is above maxQuantity ${maxQuantity}`,
-    )
+  if (minQuantity.e8 > maxQuantity.e8) {
+    throw new InstrumentConfigError(`${prefix}: ${describeLimit(minQuantity)} is above ${describeLimit(maxQuantity)}`)
   }
-  const maxLots = maxQuantityE8 / lotSizeE8
+  const maxLots = maxQuantity.e8 / lot.e8
   if (maxLots > MAX_SAFE) {
     throw new InstrumentConfigError(
-      `${prefix}: maxQuantity / lotSize is ${maxLots} lots, above the safe integer ` +
-        `limit ${Number.MAX_SAFE_INTEGER}. Lower maxQuantity or raise lotSize`,
-    )
-  }
-  const minLots = (minQuantityE8 + lotSizeE8 - 1n) / lotSizeE8
-  if (minLots > maxLots) {
-    throw new InstrumentConfigError(
-      `${prefix}: no multiple of lotSize ${lotSize} lies between minQuantity ` +
-        `${minQuantity} and maxQuantity ${maxQuantity}`,
+      `${prefix}: ${describeLimit(maxQuantity)} / lotSize ${lot.text} is ${maxLots} lots, above the ` +
+        `safe integer limit ${Number.MAX_SAFE_INTEGER}. Set a lower maxQuantity or raise lotSize`,
     )
   }
 
   return Object.freeze({
     symbol,
-    tickSize,
-    lotSize,
-    minQuantity,
-    maxQuantity,
-    maxPrice,
-    tickSizeE8,
-    lotSizeE8,
-    minQuantityE8,
-    maxQuantityE8,
-    maxPriceE8,
+    tickSize: tick.text,
+    lotSize: lot.text,
+    minQuantity: minQuantity.text,
+    maxQuantity: maxQuantity.text,
+    maxPrice: maxPrice.text,
+    tickSizeE8: tick.e8,
+    lotSizeE8: lot.e8,
+    minQuantityE8: minQuantity.e8,
+    maxQuantityE8: maxQuantity.e8,
+    maxPriceE8: maxPrice.e8,
     maxPriceTicks: Number(maxPriceTicks),
     maxLots: Number(maxLots),
   })

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 
 import { ConfigError, loadConfig } from '../../src/config.ts'
@@ -74,4 +77,136 @@ test('config reads the Kafka session timeout', () => {
 
 test('config rejects instruments that are not JSON', () => {
   assert.throws(() => loadConfig({ INSTRUMENTS: '{bad' }), /INSTRUMENTS is not valid JSON/)
+})
+
+/** Variables with a default, and a valid value for each. */
+const DEFAULTED: Record<string, string> = {
+  PORT: '8001',
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'info',
+  BODY_LIMIT_BYTES: '4096',
+  DATA_DIR: './data',
+  COMMAND_LOG: 'embedded',
+  KAFKA_TOPIC_ORDENES: 'orders.accepted',
+  KAFKA_PARTITIONS: '3',
+  KAFKA_REPLICATION_FACTOR: '1',
+  KAFKA_CLIENT_ID: 'order-engine',
+  KAFKA_GROUP_ID: 'matching-engine',
+  KAFKA_REQUEST_TIMEOUT_MS: '5000',
+  KAFKA_PRODUCER_LINGER_MS: '0',
+  KAFKA_SESSION_TIMEOUT_MS: '10000',
+  EMBEDDED_PARTITIONS: '3',
+  STORE: 'embedded',
+  AWS_REGION: 'us-east-1',
+  DYNAMO_REQUEST_TIMEOUT_MS: '3000',
+  DYNAMO_TABLE_ORDENES: 'orders',
+  DYNAMO_TABLE_ORDER_BOOK: 'order_book',
+  DYNAMO_TABLE_TRADES: 'trades_by_order',
+  DYNAMO_TABLE_BOOK_LEVELS: 'book_levels',
+  DYNAMO_TABLE_SNAPSHOTS: 'engine_snapshots',
+  DYNAMO_TABLE_DEAD_LETTERS: 'dead_letters',
+  DYNALITE_PORT: '0',
+  ENGINE_BATCH_MAX_COMMANDS: '2000',
+  SNAPSHOT_EVERY_COMMANDS: '5000',
+}
+
+test('config rejects an empty PORT', () => {
+  assert.throws(() => loadConfig({ PORT: '' }), (error: unknown) => {
+    assert.ok(error instanceof ConfigError)
+    assert.deepEqual(error.problems, ['PORT is set but empty: give it a value, or unset it to use the default "8000"'])
+    return true
+  })
+})
+
+test('config rejects empty defaulted variables', () => {
+  // Each valid value loads, so each rejection below comes from the empty value alone.
+  loadConfig(DEFAULTED)
+
+  for (const name of Object.keys(DEFAULTED)) {
+    assert.throws(() => loadConfig({ ...DEFAULTED, [name]: '' }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError, name)
+      assert.equal(error.problems.length, 1, `${name}: ${error.problems.join('; ')}`)
+      assert.match(error.problems[0], new RegExp(`^${name} is set but empty: give it a value, or unset it`))
+      return true
+    })
+  }
+})
+
+test('config treats empty optional variables as unset', () => {
+  const config = loadConfig({ KAFKA_BOOTSTRAP_SERVERS: '', AWS_ENDPOINT_URL: '', INSTRUMENTS: '', INSTRUMENTS_FILE: '' })
+
+  assert.equal(config.commandLog, 'embedded')
+  assert.deepEqual(config.kafka.bootstrapServers, [])
+  assert.equal(config.store, 'embedded')
+  assert.equal(config.aws.endpoint, undefined)
+  assert.deepEqual(config.instruments, {})
+})
+
+test('config rejects a repeated symbol', () => {
+  const text = '{"AAPL":{"tickSize":"0.01","lotSize":"1"},"MSFT":{"tickSize":"0.01","lotSize":"1"},' +
+    '"AAPL":{"tickSize":"0.05","lotSize":"1"}}'
+
+  assert.throws(() => loadConfig({ INSTRUMENTS: text }), (error: unknown) => {
+    assert.ok(error instanceof ConfigError)
+    assert.deepEqual(error.problems, ['INSTRUMENTS lists instrument "AAPL" twice: list each symbol once'])
+    return true
+  })
+  // A name spelled with an escape is the same name once decoded.
+  assert.throws(
+    () => loadConfig({ INSTRUMENTS: '{"AAPL":{"tickSize":"0.01","lotSize":"1"},"AAP\\u004c":{"tickSize":"0.01","lotSize":"1"}}' }),
+    /INSTRUMENTS lists instrument "AAPL" twice/,
+  )
+})
+
+test('config rejects a repeated symbol in INSTRUMENTS_FILE', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'config-test-'))
+  const file = join(dir, 'instruments.json')
+  try {
+    writeFileSync(file, '{\n  "BTC": {"tickSize": "0.5", "lotSize": "0.001"},\n  "BTC": {"tickSize": "1", "lotSize": "0.001"}\n}\n')
+    assert.throws(() => loadConfig({ INSTRUMENTS_FILE: file }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError)
+      assert.deepEqual(error.problems, [`INSTRUMENTS_FILE (${file}) lists instrument "BTC" twice: list each symbol once`])
+      return true
+    })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('config rejects a repeated instrument field', () => {
+  const text = '{"AAPL":{"tickSize":"0.01","lotSize":"1","tickSize":"0.05"},"MSFT":{"tickSize":"0.01","lotSize":"1"}}'
+
+  assert.throws(() => loadConfig({ INSTRUMENTS: text }), (error: unknown) => {
+    assert.ok(error instanceof ConfigError)
+    assert.deepEqual(error.problems, ['INSTRUMENTS: instrument "AAPL" sets "tickSize" twice: set each field once'])
+    return true
+  })
+  // The same field in two instruments is no repeat.
+  const config = loadConfig({
+    INSTRUMENTS: '{"AAPL":{"tickSize":"0.01","lotSize":"1"},"MSFT":{"tickSize":"0.01","lotSize":"1"}}',
+  })
+  assert.deepEqual(Object.keys(config.instruments), ['AAPL', 'MSFT'])
+})
+
+test('config rejects off-grid instrument limits', () => {
+  const problems = (entry: Record<string, string>): string[] => {
+    try {
+      loadConfig({ INSTRUMENTS: JSON.stringify({ AAPL: { tickSize: '0.01', lotSize: '1', ...entry } }) })
+    } catch (error) {
+      assert.ok(error instanceof ConfigError)
+      return error.problems
+    }
+    assert.fail(`${JSON.stringify(entry)} was accepted`)
+  }
+
+  assert.deepEqual(problems({ maxPrice: '100.005' }), [
+    'instrument "AAPL": maxPrice 100.005 is not a multiple of tickSize 0.01: the nearest multiples are 100 and 100.01',
+  ])
+  assert.deepEqual(problems({ minQuantity: '2.5' }), [
+    'instrument "AAPL": minQuantity 2.5 is not a multiple of lotSize 1: the nearest multiples are 2 and 3',
+  ])
+  assert.deepEqual(problems({ maxQuantity: '1000.5' }), [
+    'instrument "AAPL": maxQuantity 1000.5 is not a multiple of lotSize 1: the nearest multiples are 1000 and 1001',
+  ])
+  assert.deepEqual(problems({ maxQuantity: '0.5' }), ['instrument "AAPL": maxQuantity 0.5 is below one lot (lotSize 1)'])
 })

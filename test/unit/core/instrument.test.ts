@@ -15,7 +15,7 @@ import {
   quantityToLots,
   ticksToPrice,
 } from '../../../src/core/instrument.ts'
-import { parseInstrumentRegistry } from '../../../src/core/instrument-registry.ts'
+import { InstrumentRegistry, parseInstrumentRegistry } from '../../../src/core/instrument-registry.ts'
 
 const MAX = Number.MAX_SAFE_INTEGER
 
@@ -122,7 +122,8 @@ test('notional equals exact product', () => {
   const instrument = createInstrument('FINE', {
     tickSize: '0.00000001',
     lotSize: '0.00000003',
-    maxQuantity: '100000000',
+    // The largest multiple of the lot up to 100000000.
+    maxQuantity: '99999999.99999999',
   })
   fc.assert(
     fc.property(
@@ -193,17 +194,60 @@ test('createInstrument rejects bad specs', () => {
       { tickSize: '0.01', lotSize: '1', minQuantity: '10', maxQuantity: '5' },
       /minQuantity 10 is above maxQuantity 5/,
     ],
-    ['max price below tick', { tickSize: '1', lotSize: '1', maxPrice: '0.5' }, /maxPrice 0.5 is below tickSize 1/],
+    [
+      'max price below tick',
+      { tickSize: '1', lotSize: '1', maxPrice: '0.5' },
+      /"BAD": maxPrice 0\.5 is below one tick \(tickSize 1\)$/,
+    ],
     [
       'unsafe ticks',
       { tickSize: '0.00000001', lotSize: '1', maxPrice: '1000000000' },
-      /maxPrice \/ tickSize is 100000000000000000 ticks, above the safe integer limit/,
+      /: maxPrice 1000000000 \/ tickSize 0\.00000001 is 100000000000000000 ticks, above the safe integer limit/,
     ],
-    ['unsafe lots', { tickSize: '0.01', lotSize: '0.00000001' }, /maxQuantity \/ lotSize is 100000000000000000 lots/],
     [
-      'no valid quantity',
-      { tickSize: '0.01', lotSize: '10', minQuantity: '11', maxQuantity: '19' },
-      /no multiple of lotSize 10 lies between minQuantity 11 and maxQuantity 19/,
+      'unsafe lots',
+      { tickSize: '0.01', lotSize: '0.00000001' },
+      /: the default maxQuantity 1000000000 \/ lotSize 0\.00000001 is 100000000000000000 lots/,
+    ],
+    [
+      'min quantity off the lot grid',
+      { tickSize: '0.01', lotSize: '10', minQuantity: '11', maxQuantity: '20' },
+      /"BAD": minQuantity 11 is not a multiple of lotSize 10: the nearest multiples are 10 and 20$/,
+    ],
+    [
+      'max quantity off the lot grid',
+      { tickSize: '0.01', lotSize: '10', maxQuantity: '19' },
+      /"BAD": maxQuantity 19 is not a multiple of lotSize 10: the nearest multiples are 10 and 20$/,
+    ],
+    [
+      'max price off the tick grid',
+      { tickSize: '0.05', lotSize: '1', maxPrice: '1000.01' },
+      /"BAD": maxPrice 1000\.01 is not a multiple of tickSize 0\.05: the nearest multiples are 1000 and 1000\.05$/,
+    ],
+    [
+      'max quantity below one lot',
+      { tickSize: '0.01', lotSize: '1', maxQuantity: '0.5' },
+      /"BAD": maxQuantity 0\.5 is below one lot \(lotSize 1\)$/,
+    ],
+    [
+      'min quantity below one lot',
+      { tickSize: '0.01', lotSize: '1', minQuantity: '0.5' },
+      /"BAD": minQuantity 0\.5 is below one lot \(lotSize 1\)$/,
+    ],
+    [
+      'min above the default max',
+      { tickSize: '0.01', lotSize: '1', minQuantity: '2000000000' },
+      /minQuantity 2000000000 is above the default maxQuantity 1000000000$/,
+    ],
+    [
+      'lot above the default max',
+      { tickSize: '0.01', lotSize: '2000000000' },
+      /"BAD": lotSize 2000000000 is above the default maxQuantity 1000000000, so set maxQuantity$/,
+    ],
+    [
+      'tick above the default max price',
+      { tickSize: '2000000', lotSize: '1' },
+      /"BAD": tickSize 2000000 is above the default maxPrice 1000000, so set maxPrice$/,
     ],
   ]
   for (const [name, spec, message] of cases) {
@@ -214,6 +258,41 @@ test('createInstrument rejects bad specs', () => {
     )
   }
   assert.throws(() => createInstrument('', { tickSize: '1', lotSize: '1' }), /symbol must be a non-empty string/)
+})
+
+test('on-grid limits kept as given', () => {
+  const instrument = createInstrument('GRID', {
+    tickSize: '0.05',
+    lotSize: '10',
+    minQuantity: '20',
+    maxQuantity: '1000',
+    maxPrice: '99.95',
+  })
+  assert.equal(instrument.minQuantity, '20')
+  assert.equal(instrument.maxQuantity, '1000')
+  assert.equal(instrument.maxPrice, '99.95')
+  assert.equal(quantityToLots(instrument, '1000'), 100)
+  assert.equal(priceToTicks(instrument, '99.95'), 1999)
+})
+
+test('default limits round down to grid', () => {
+  // 1000000 is not a multiple of 0.03, nor 1000000000 of 0.3.
+  const instrument = createInstrument('ODD', { tickSize: '0.03', lotSize: '0.3' })
+  assert.equal(instrument.maxPrice, '999999.99')
+  assert.equal(instrument.maxQuantity, '999999999.9')
+  assert.equal(instrument.minQuantity, '0.3')
+  assert.equal(priceToTicks(instrument, '999999.99'), 33_333_333)
+  assert.equal(priceToTicks(instrument, '1000000.02'), 'above_maximum')
+  assert.equal(quantityToLots(instrument, '999999999.9'), 3_333_333_333)
+})
+
+test('registry rejects a repeated symbol', () => {
+  const spec = { tickSize: '0.01', lotSize: '1' }
+  assert.throws(
+    () => new InstrumentRegistry([createInstrument('AAPL', spec), createInstrument('AAPL', spec)]),
+    (error: unknown) =>
+      error instanceof InstrumentConfigError && error.message === 'instrument "AAPL" is listed twice: list each symbol once',
+  )
 })
 
 test('registry from JSON', () => {
@@ -261,6 +340,16 @@ test('registry rejects bad JSON', () => {
       'bad maxPrice',
       { AAPL: { tickSize: '0.01', lotSize: '1', maxPrice: '1e6' } },
       /maxPrice "1e6" is not a plain decimal/,
+    ],
+    [
+      'maxPrice off the tick grid',
+      { AAPL: { tickSize: '0.01', lotSize: '1', maxPrice: '150.255' } },
+      /instrument "AAPL": maxPrice 150\.255 is not a multiple of tickSize 0\.01/,
+    ],
+    [
+      'maxQuantity below one lot',
+      { AAPL: { tickSize: '0.01', lotSize: '1', maxQuantity: '0.5' } },
+      /instrument "AAPL": maxQuantity 0\.5 is below one lot \(lotSize 1\)/,
     ],
   ]
   for (const [name, config, message] of cases) {
