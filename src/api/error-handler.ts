@@ -1,8 +1,12 @@
 /**
  * The one place where errors become HTTP responses. Every error body has
  * the shape `{ error: code, message, details?, ...fields }` with a code
- * from src/errors.ts; 5xx messages never reach clients.
+ * from src/errors.ts; 5xx messages never reach clients. The one exception
+ * is the 414 for an over-long path parameter, which keeps the shape of
+ * Fastify's 431 for over-long headers (see handleFrameworkError).
  */
+
+import { STATUS_CODES } from 'node:http'
 
 import type { ErrorObject } from 'ajv'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -22,11 +26,42 @@ export function installErrorHandler(app: FastifyInstance): void {
     return sendError(reply, appError)
   })
 
-  app.setNotFoundHandler((request, reply) => {
-    const url = request.url.length > MAX_URL_IN_MESSAGE ? `${request.url.slice(0, MAX_URL_IN_MESSAGE)}...` : request.url
-    const error = new AppError('route_not_found', `no route matches ${request.method} ${url}`)
-    return sendError(reply, error)
-  })
+  app.setNotFoundHandler((request, reply) => sendError(reply, routeNotFound(request)))
+}
+
+/**
+ * Sends the response for an error that Fastify's router raises before any
+ * hook runs (the `frameworkErrors` option), so it also sets X-Request-Id.
+ *
+ * A path parameter over the router's maxParamLength gets a 414 in the shape
+ * of Fastify's 431, `{ error: reason phrase, message, statusCode }`, because
+ * no code in src/errors.ts has status 414. Other errors, such as a malformed
+ * percent-encoding (FST_ERR_BAD_URL), get the app's error shape.
+ */
+export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  reply.header('X-Request-Id', request.id)
+
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    request.log.debug({ err: error, requestId: request.id }, 'request rejected')
+    const limit = request.server.initialConfig.maxParamLength
+    const message = `a path parameter in ${request.method} ${shortUrl(request.url)} is longer than ${limit} characters`
+    return reply
+      .code(414)
+      .type('application/json; charset=utf-8')
+      .send({ error: STATUS_CODES[414], message, statusCode: 414 })
+  }
+
+  const appError = toAppError(error, request)
+  logError(error, appError, request)
+  return sendError(reply, appError)
+}
+
+function shortUrl(url: string): string {
+  return url.length > MAX_URL_IN_MESSAGE ? `${url.slice(0, MAX_URL_IN_MESSAGE)}...` : url
+}
+
+function routeNotFound(request: FastifyRequest): AppError {
+  return new AppError('route_not_found', `no route matches ${request.method} ${shortUrl(request.url)}`)
 }
 
 function toAppError(error: FastifyError | AppError, request: FastifyRequest): AppError {
@@ -45,10 +80,24 @@ function toAppError(error: FastifyError | AppError, request: FastifyRequest): Ap
       )
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return unsupportedMediaType(request.headers['content-type'])
+    case 'FST_ERR_BAD_URL':
+      return new AppError(
+        'invalid_request',
+        `the path of ${request.method} ${shortUrl(request.url)} is not a valid URL: check its percent-encoding`,
+        { cause: error },
+      )
   }
 
-  // Fastify's own 4xx errors (bad Content-Length, malformed URL) carry messages meant for clients.
   const statusCode = error.statusCode ?? 500
+  // @fastify/static 10, which serves the /docs files, raises a 403 for a path
+  // outside its folder or not in canonical form, such as
+  // /docs/static/../../etc/passwd (FST_STATIC_FORBIDDEN_PATH, or an
+  // http-errors 403 from @fastify/send). It already sends some such paths to
+  // the not-found handler, so every 403 gets the 404 of an unknown path.
+  if (statusCode === 403) {
+    return routeNotFound(request)
+  }
+  // Fastify's other 4xx errors (bad Content-Length, empty JSON body) carry messages meant for clients.
   if (statusCode >= 400 && statusCode < 500) {
     return new AppError('invalid_request', error.message, { cause: error })
   }

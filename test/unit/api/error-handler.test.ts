@@ -31,6 +31,10 @@ describe('error handler', () => {
     guarded.app.get('/test/log-unavailable', async () => {
       throw new AppError('log_unavailable', 'the command log did not acknowledge the command')
     })
+    guarded.app.get('/test/forbidden', async () => {
+      // The http-errors 403 that @fastify/send gives @fastify/static for a path outside its root.
+      throw Object.assign(new Error('Forbidden'), { status: 403, statusCode: 403, expose: true })
+    })
     guarded.app.get('/test/order-not-active', async () => {
       throw new AppError('order_not_active', 'order o-1 is filled', { fields: { status: 'filled' } })
     })
@@ -120,6 +124,63 @@ describe('error handler', () => {
 
     assert.equal(response.statusCode, 400)
     assert.equal(response.headers['retry-after'], undefined)
+  })
+
+  test('over-long path parameter is 414', async () => {
+    for (const url of [`/orders/${'a'.repeat(101)}`, `/orders/${'a'.repeat(101)}/trades`, `/book/${'A'.repeat(101)}`]) {
+      const response = await guarded.app.inject({ method: 'GET', url })
+
+      assert.equal(response.statusCode, 414, url)
+      assert.deepEqual(response.json(), {
+        error: 'URI Too Long',
+        message: `a path parameter in GET ${url} is longer than 100 characters`,
+        statusCode: 414,
+      })
+      assert.equal(typeof response.headers['x-request-id'], 'string')
+    }
+    // 100 characters is within the limit, so the request reaches the route's validation.
+    const atLimit = await guarded.app.inject({ method: 'GET', url: `/orders/${'a'.repeat(100)}` })
+    assert.equal(atLimit.statusCode, 400)
+    assert.deepEqual(guarded.ioCalls, [])
+  })
+
+  test('414 message truncates the URL', async () => {
+    const url = `/book/${'A'.repeat(5000)}`
+    const response = await guarded.app.inject({ method: 'GET', url })
+
+    assert.equal(response.statusCode, 414)
+    assert.equal(response.json().message, `a path parameter in GET ${url.slice(0, 200)}... is longer than 100 characters`)
+  })
+
+  test('malformed percent-encoding is 400', async () => {
+    const response = await guarded.app.inject({ method: 'GET', url: '/orders/%E0%A4%A' })
+
+    assert.equal(response.statusCode, 400)
+    assert.deepEqual(response.json(), {
+      error: 'invalid_request',
+      message: 'the path of GET /orders/%E0%A4%A is not a valid URL: check its percent-encoding',
+    })
+    assert.equal(typeof response.headers['x-request-id'], 'string')
+  })
+
+  test('forbidden docs path is 404', async () => {
+    // @fastify/static raises a 403 for a backslash traversal, an empty
+    // segment and a NUL byte. inject() collapses a plain "/../", which
+    // curl --path-as-is sends unchanged and which gets the same 403.
+    for (const url of ['/docs/static/..%5c..%5cetc/passwd', '/docs/static//etc/passwd', '/docs/static/a%00b']) {
+      const response = await guarded.app.inject({ method: 'GET', url })
+
+      assert.equal(response.statusCode, 404, url)
+      assert.deepEqual(response.json(), { error: 'route_not_found', message: `no route matches GET ${url}` })
+      assert.equal(typeof response.headers['x-request-id'], 'string')
+    }
+  })
+
+  test('plugin 403 becomes 404', async () => {
+    const response = await guarded.app.inject({ method: 'GET', url: '/test/forbidden' })
+
+    assert.equal(response.statusCode, 404)
+    assert.deepEqual(response.json(), { error: 'route_not_found', message: 'no route matches GET /test/forbidden' })
   })
 
   test('health needs no dependency', async () => {
