@@ -19,7 +19,7 @@ export interface ServiceProcess {
   url: string | undefined
   /** The last log lines, for failure messages. */
   output(): string
-  /** What the store sent over the process's life, from its `store closed` line; undefined before the stop. */
+  /** Counts of the store's requests over the process's life, from its `store closed` line; undefined before the stop. */
   storeSent(): StoreRequestCounts | undefined
   /** Sends SIGTERM and waits for the exit. */
   stop(): Promise<void>

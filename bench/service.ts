@@ -214,7 +214,7 @@ async function setUpKafka(root: string, loadRoles: ServiceRole[], stops: Stops):
   }
 }
 
-/** What the store of a stopped service process sent, from its last log line about it. */
+/** Returns what the store of a stopped service process sent, from its `store closed` line. */
 function storeSentBy(service: ServiceProcess): StoreRequestCounts {
   const sent = service.storeSent()
   if (sent === undefined) throw new Error(`a service process (pid ${service.pid}) logged no "store closed" line`)
@@ -479,7 +479,7 @@ async function benchMode(mode: string) {
       backlog: drain.backlog,
       storeWrites: {
         drain: drain.drainStoreWrites,
-        /** API acceptance copies plus engine writes, per accepted order under closed-loop load. */
+        /** Writes of the closed loop's processes per accepted order. Only the engine writes, the API only reads. */
         closedLoop: load?.closedLoopStoreWrites ?? null,
       },
       symbols: SYMBOLS.length,

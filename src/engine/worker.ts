@@ -115,7 +115,7 @@ export class EngineWorker implements PartitionHandler {
 
   /**
    * Resolves once every partition of the log has been assigned to this
-   * worker, which checks that the log still holds what the store reflects.
+   * worker, which checks that the log still contains what the store reflects.
    * Rejects when the consumer stops or a fatal error comes first. Only a log whose partitions all
    * go to one consumer, as the embedded log's do, assigns them all.
    */
@@ -127,7 +127,7 @@ export class EngineWorker implements PartitionHandler {
     if (this.#consumer !== null) throw new Error('engine worker already started')
 
     this.#allAssigned = Promise.withResolvers<void>()
-    // Marked as handled: a caller that never waits must not see an unhandled rejection.
+    // The handler keeps a rejection that no caller waits for from ending the process.
     this.#allAssigned.promise.catch(() => {})
     this.#everAssigned.clear()
     this.#stopping = false

@@ -18,7 +18,7 @@ export interface ClientOptions {
   /** Upper bound on one request including the connection, in ms. */
   requestTimeoutMs: number
   env?: Record<string, string | undefined>
-  /** Where each request sent is counted; none when absent. */
+  /** Counts that every request sent is added to; nothing is counted when absent. */
   counts?: StoreRequestCounts
 }
 

@@ -32,7 +32,7 @@ export interface DynamoHttpOptions {
   requestTimeoutMs: number
   /** Maximum keep-alive connections per endpoint. */
   maxSockets: number
-  /** Where each request sent is counted; none when absent. */
+  /** Counts that every request sent is added to; nothing is counted when absent. */
   counts?: StoreRequestCounts
 }
 

@@ -17,9 +17,9 @@ import { modifyOrderSchema, type ModifyOrderBody, type OrderIdParams } from '../
 import type { ApiDependencies } from '../types.ts'
 
 /**
- * The filled quantity plus a new remaining quantity, both valid decimals, in
- * units of 1e-8. The filled quantity is the store's, which can lag the engine;
- * the engine checks the total again.
+ * Returns the filled quantity plus a new remaining quantity, both valid
+ * decimals, in units of 1e-8. The filled quantity is the store's, which can
+ * lag the engine, so the engine checks the total again.
  */
 function totalAfterModify(filledQuantity: string, remaining: string): bigint {
   return (parseDecimalE8(filledQuantity) as bigint) + (parseDecimalE8(remaining) as bigint)
