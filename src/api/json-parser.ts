@@ -11,7 +11,7 @@ import { AppError } from '../errors.ts'
 import { findDuplicateKey } from '../duplicate-keys.ts'
 
 /** Keys whose JSON numbers are replaced by their source text, at any depth. */
-const DECIMAL_KEYS = new Set(['price', 'quantity', 'precio', 'cantidad'])
+export const DECIMAL_KEYS: ReadonlySet<string> = new Set(['price', 'quantity', 'precio', 'cantidad'])
 
 /** The reviver's third argument (JSON.parse source text access, V8 in Node 24). */
 interface ReviverContext {

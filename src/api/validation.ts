@@ -11,6 +11,7 @@ import type { FastifySchemaCompiler } from 'fastify'
 
 import type { ErrorDetail } from '../errors.ts'
 import { checkDecimalField } from './decimals.ts'
+import { DECIMAL_KEYS } from './json-parser.ts'
 import type { InstrumentRegistry } from '../core/instrument-registry.ts'
 
 /**
@@ -174,7 +175,11 @@ export function toErrorDetails(errors: ErrorObject[], context: string): ErrorDet
     seen.add(key)
     details.push(detail)
   }
-  return details
+
+  // A field sent with the wrong type (a null price) also fails the rules that
+  // require it. One detail per field is enough, so the required one is dropped.
+  const reported = new Set(details.filter((detail) => detail.rule !== 'required').map((detail) => detail.field))
+  return details.filter((detail) => detail.rule !== 'required' || !reported.has(detail.field))
 }
 
 function toErrorDetail(error: ErrorObject, context: string): ErrorDetail {
@@ -203,7 +208,7 @@ function toErrorDetail(error: ErrorObject, context: string): ErrorDetail {
         message: `must be one of ${(params.allowedValues as unknown[]).join(', ')}`,
       }
     case 'type':
-      return { field: instanceField, rule: 'type', message: describeType(params.type, context, path.length) }
+      return { field: instanceField, rule: 'type', message: describeType(params.type, context, path) }
     case 'minLength':
       return { field: instanceField, rule: 'min_length', message: `must be at least ${params.limit} characters long` }
     case 'maxLength':
@@ -217,9 +222,16 @@ function toErrorDetail(error: ErrorObject, context: string): ErrorDetail {
   }
 }
 
-function describeType(type: unknown, context: string, depth: number): string {
+function describeType(type: unknown, context: string, path: string[]): string {
   const names = Array.isArray(type) ? type.join(' or ') : String(type)
-  if (depth === 0 && context === 'body' && names === 'object') return 'must be a JSON object'
+  if (path.length === 0 && context === 'body' && names === 'object') return 'must be a JSON object'
+
+  // The parser turns a JSON number in these fields into its text, so the
+  // schema's type (string) names only half of what the field accepts.
+  if (context === 'body' && path.length === 1 && DECIMAL_KEYS.has(path[0])) {
+    const orNull = Array.isArray(type) && type.includes('null') ? ', or null' : ''
+    return `must be a decimal, as a JSON number or a string like "10.25"${orNull}`
+  }
   return `must be of type ${names}`
 }
 

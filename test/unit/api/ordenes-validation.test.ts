@@ -96,4 +96,13 @@ describe('POST /ordenes bad input', () => {
       'tipo:enum',
     ])
   })
+
+  test('null precio gets one detail', async () => {
+    const response = await guarded.app.inject({ method: 'POST', url: '/ordenes', payload: { ...VALID, precio: null } })
+
+    assert.equal(response.statusCode, 400)
+    assert.deepEqual(response.json().details, [
+      { field: 'precio', rule: 'type', message: 'must be a decimal, as a JSON number or a string like "10.25"' },
+    ])
+  })
 })

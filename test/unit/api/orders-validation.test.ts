@@ -169,3 +169,26 @@ describe('POST /orders bad input', () => {
     assert.match(detail.message, /tick size 0\.05/)
   })
 })
+
+describe('type errors of decimal fields', () => {
+  let guarded: GuardedApp
+
+  before(async () => {
+    guarded = await buildGuardedApp()
+  })
+  after(async () => {
+    await guarded.app.close()
+  })
+
+  for (const [field, value, message] of [
+    ['price', true, 'must be a decimal, as a JSON number or a string like "10.25", or null'],
+    ['quantity', ['5'], 'must be a decimal, as a JSON number or a string like "10.25"'],
+  ] as const) {
+    test(`${field} as ${JSON.stringify(value)} names both forms`, async () => {
+      const response = await guarded.app.inject({ method: 'POST', url: '/orders', payload: { ...VALID, [field]: value } })
+
+      assert.equal(response.statusCode, 400, response.body)
+      assert.deepEqual(response.json().details, [{ field, rule: 'type', message }])
+    })
+  }
+})
