@@ -84,6 +84,20 @@ export class PartitionFencedError extends Error {
   }
 }
 
+/** The log ends before commands whose effects the store already reflects. */
+export class LogBehindStoreError extends Error {
+  constructor(partition: number, endOffset: bigint, storedOffset: number) {
+    const holds = endOffset === 0n ? 'has no records' : `has records up to offset ${endOffset - 1n}`
+    super(
+      `partition ${partition} of the log ${holds}, but the store reflects commands up to offset ${storedOffset}: ` +
+        'the log lost records (a damaged, truncated or replaced log directory). New commands at those offsets ' +
+        'would never be persisted, so the engine stops. Restore the log from a backup, or move the data directory ' +
+        'away to start empty',
+    )
+    this.name = 'LogBehindStoreError'
+  }
+}
+
 export class EngineWorker implements PartitionHandler {
   #options: EngineWorkerOptions
   #logger: Logger
@@ -165,7 +179,7 @@ export class EngineWorker implements PartitionHandler {
     this.#logger.info('engine worker stopped')
   }
 
-  async assigned(partition: number): Promise<bigint> {
+  async assigned(partition: number, endOffset?: bigint): Promise<bigint> {
     const store = this.#options.store
     const stopping = () => this.#stopping
     const lease = await this.#retry(partition, 'acquire partition lease', () => store.acquirePartition(partition), stopping)
@@ -178,6 +192,16 @@ export class EngineWorker implements PartitionHandler {
     // bounds the persisted offset from below.
     const persistedOffset = Math.max(lease.fromOffset - 1, engine.lastOffset)
     const replayEnd = lease.toOffset > persistedOffset ? lease.toOffset : null
+
+    // Commands up to the lease's last offset may have effects in the store.
+    // Were the log shorter, the new commands at those offsets would count as
+    // already persisted and never be written.
+    const storedOffset = Math.max(persistedOffset, lease.toOffset)
+    if (endOffset !== undefined && BigInt(storedOffset) >= endOffset) {
+      const error = new LogBehindStoreError(partition, endOffset, storedOffset)
+      this.#fatal(error, { partition, endOffset: Number(endOffset), storedOffset }, 'the log is missing commands the store reflects')
+      throw error
+    }
 
     this.#slots.set(partition, {
       engine,

@@ -37,8 +37,9 @@ type ConsumerState = 'idle' | 'running' | 'closed'
  */
 export class LogBehindHandlerError extends Error {
   constructor(partition: number, resumeOffset: bigint, endOffset: number) {
+    const holds = endOffset === 0 ? 'has no records' : `has records up to offset ${endOffset - 1}`
     super(
-      `partition ${partition} of the log ends at offset ${endOffset}, but the engine has processed it ` +
+      `partition ${partition} of the log ${holds}, but the handler has processed it ` +
         `up to offset ${resumeOffset - 1n}: records it processed are missing from the log (a damaged, ` +
         'truncated or replaced log directory). New commands at those offsets would be skipped, so the ' +
         'engine stops; restore the log from a backup, or move the data directory away to start empty',
@@ -184,7 +185,7 @@ export class FileLogConsumer implements CommandLogConsumer {
   async #deliver(partition: FilePartition, handler: PartitionHandler, run: PartitionRun): Promise<HandlerFailure | null> {
     let start: bigint
     try {
-      start = await handler.assigned(run.partition)
+      start = await handler.assigned(run.partition, BigInt(partition.endOffset))
     } catch (error) {
       return { call: 'assigned', error }
     }

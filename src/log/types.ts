@@ -36,8 +36,14 @@ export interface CommandLogProducer {
  * `records` call resolves.
  */
 export interface PartitionHandler {
-  /** Returns the offset to start reading from, usually the snapshot's offset + 1. */
-  assigned(partition: number): Promise<bigint>
+  /**
+   * Returns the offset to start reading from, usually the snapshot's offset
+   * + 1. `endOffset`, the offset after the partition's last record, is
+   * given by logs that know it at assignment (the embedded log), so that the
+   * handler can check the log still contains what it processed.
+   */
+  // TODO: pass the end offset from the Kafka consumer too (a ListOffsets request at assignment).
+  assigned(partition: number, endOffset?: bigint): Promise<bigint>
   /** Resolves after the batch's effects are persisted. */
   records(partition: number, batch: LogRecord[]): Promise<void>
   /** Called before the partition is released; the engine must stop writing for it. */

@@ -299,7 +299,7 @@ describe('file log consumer when the log ends before the handler', { timeout: TE
 
     await assert.rejects(consumer.run(handler), (error: Error) => {
       assert.equal(error.name, 'LogBehindHandlerError')
-      assert.match(error.message, /partition 0 of the log ends at offset 3, but the engine has processed it up to offset 4/)
+      assert.match(error.message, /partition 0 of the log has records up to offset 2, but the handler has processed it up to offset 4/)
       return true
     })
     assert.deepEqual(handler.callsOf(0), ['assigned 5', 'revoked'])
