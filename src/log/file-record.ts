@@ -136,3 +136,32 @@ export function decodeRecord(buffer: Buffer, position: number): DecodeResult {
     },
   }
 }
+
+/**
+ * Returns the first intact record in `buffer` at or after `from` whose
+ * offset is at least `minOffset`, or null. Recovery uses it to tell damage
+ * in the middle of a segment, which has intact records after it, from the
+ * torn end of an interrupted write, which has none.
+ */
+export function findIntactRecord(
+  buffer: Buffer,
+  from: number,
+  minOffset: number,
+): { position: number, offset: number } | null {
+  // Each record takes at least RECORD_OVERHEAD_BYTES, which bounds the offsets that can follow.
+  const maxOffset = minOffset + Math.ceil(buffer.length / RECORD_OVERHEAD_BYTES)
+
+  for (let position = from; position + RECORD_OVERHEAD_BYTES <= buffer.length; position++) {
+    // Cheap checks first: most positions inside a record fail the length.
+    const bodyLength = buffer.readUInt32LE(position)
+    if (bodyLength < FIXED_BODY_BYTES || bodyLength > MAX_BODY_BYTES) continue
+    if (buffer.readUInt8(position + HEADER_BYTES) !== RECORD_VERSION) continue
+    const offset = readUint64(buffer, position + HEADER_BYTES + 1)
+    if (offset < minOffset || offset > maxOffset) continue
+
+    const result = decodeRecord(buffer, position)
+    if (result.status === 'ok') return { position, offset }
+  }
+  return null
+}
+

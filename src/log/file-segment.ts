@@ -9,7 +9,7 @@ import { open, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 
-import { decodeRecord } from './file-record.ts'
+import { decodeRecord, findIntactRecord } from './file-record.ts'
 
 /** The scan at open reads the file in chunks of this size. */
 const SCAN_CHUNK_BYTES = 8 * 1024 * 1024
@@ -36,10 +36,11 @@ export class CorruptSegmentError extends Error {
   readonly path: string
   readonly position: number
 
-  constructor(path: string, position: number, reason: string) {
+  /** `where` says which segment: "sealed segment" or "segment". */
+  constructor(path: string, position: number, reason: string, where = 'sealed segment') {
     super(
-      `corrupt record in sealed segment ${path} at byte ${position}: ${reason}; ` +
-        'the records after it cannot be trusted, so restore the file from a backup ' +
+      `corrupt record in ${where} ${path} at byte ${position}: ${reason}. ` +
+        'The log stops without changing the file: restore it from a backup, ' +
         'or move the data directory away',
     )
     this.name = 'CorruptSegmentError'
@@ -86,8 +87,9 @@ export class Segment {
 
   /**
    * Opens an existing segment and scans it, checking every record's CRC and
-   * offset. An invalid tail of the last segment is truncated and logged, and
-   * an invalid record in any other segment throws CorruptSegmentError.
+   * offset. An invalid tail of the last segment is truncated and logged. An
+   * invalid record in any other segment, or one in the last segment with
+   * intact records after it, throws CorruptSegmentError.
    */
   static async open(dir: string, baseOffset: number, options: OpenSegmentOptions): Promise<Segment> {
     const path = join(dir, segmentFileName(baseOffset))
@@ -148,6 +150,17 @@ export class Segment {
 
     if (!options.isLast) {
       throw new CorruptSegmentError(this.path, position, invalidReason)
+    }
+
+    // An interrupted write leaves nothing intact after its first bad byte.
+    // Intact records after a bad one mean damage, which truncating would
+    // turn into the silent loss of acknowledged records.
+    const tail = await this.read(position, fileBytes - position)
+    const intact = findIntactRecord(tail, 1, this.nextOffset)
+    if (intact !== null) {
+      const reason = `${invalidReason}, and the intact record of offset ${intact.offset} follows at byte ` +
+        `${position + intact.position}, so this is damage, not the end of an interrupted write`
+      throw new CorruptSegmentError(this.path, position, reason, 'the last segment')
     }
 
     options.logger.warn(

@@ -128,6 +128,22 @@ describe('file log torn tail', { timeout: TEST_TIMEOUT_MS }, () => {
     const log = openLog(1, 512)
     await assert.rejects(log.ensure(), /corrupt record in sealed segment/)
   })
+
+  test('damage before intact records rejected, file kept', async () => {
+    await writeRecords(10)
+    const bytes = await readFile(segmentPath(0))
+    // A byte of the fourth record's value: its CRC fails, records 4 to 9 stay intact.
+    const recordBytes = bytes.length / 10
+    bytes[3 * recordBytes + recordBytes - 1] ^= 0xff
+    await writeFile(segmentPath(0), bytes)
+
+    const log = openLog()
+    await assert.rejects(
+      log.ensure(),
+      /corrupt record in the last segment .* CRC-32 mismatch, and the intact record of offset 4 follows/,
+    )
+    assert.equal((await stat(segmentPath(0))).size, bytes.length, 'nothing truncated')
+  })
 })
 
 interface Acknowledged {
