@@ -10,7 +10,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 
-import { handleFrameworkError, installErrorHandler } from './error-handler.ts'
+import { handleClientError, handleFrameworkError, installErrorHandler } from './error-handler.ts'
 import { installIdentity } from './identity.ts'
 import { installJsonParser } from './json-parser.ts'
 import { addMethodNotAllowedRoutes, collectRouteMethods } from './method-not-allowed.ts'
@@ -51,6 +51,7 @@ export async function buildApp(dependencies: ApiDependencies): Promise<FastifyIn
     // Without this option, Fastify sends router errors, such as the 414 for
     // an over-long order id, with a fixed body that includes its error code.
     frameworkErrors: handleFrameworkError,
+    clientErrorHandler: handleClientError,
   })
 
   app.setValidatorCompiler(createValidatorCompiler(deps.instruments))

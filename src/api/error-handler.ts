@@ -6,7 +6,9 @@
  * Fastify's 431 for over-long headers (see handleFrameworkError).
  */
 
+import { randomUUID } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
 
 import type { ErrorObject } from 'ajv'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -54,6 +56,53 @@ export function handleFrameworkError(error: FastifyError, request: FastifyReques
   const appError = toAppError(error, request)
   logError(error, appError, request)
   return sendError(reply, appError)
+}
+
+/** Statuses that Node's HTTP server gives a client error, kept in Fastify's shape; the others are 400s. */
+const CLIENT_ERROR_STATUS: Record<string, { status: number, message: string }> = {
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, message: 'the request was not received in time' },
+  HPE_HEADER_OVERFLOW: { status: 431, message: 'the request headers, URL included, are over the size limit' },
+}
+
+/**
+ * Answers a request that Node's HTTP parser rejects before Fastify sees it
+ * (the `clientErrorHandler` option), such as a body cut short by the end of
+ * the connection. The 400 gets the app's `invalid_request` body and an
+ * X-Request-Id, and the connection closes after it.
+ */
+export function handleClientError(
+  this: FastifyInstance,
+  error: Error & { code?: string, reason?: string },
+  socket: Socket,
+): void {
+  // A reset connection has no one left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+
+  const requestId = randomUUID()
+  const known = CLIENT_ERROR_STATUS[error.code ?? '']
+  const status = known?.status ?? 400
+  const body = known === undefined
+    ? {
+        error: 'invalid_request',
+        message:
+          `the HTTP request is malformed (${error.reason ?? error.message}): check the request line, ` +
+          'the headers, and that the body is as long as its Content-Length',
+      }
+    : { error: STATUS_CODES[status], message: known.message, statusCode: status }
+  this.log.info({ err: error, requestId, statusCode: status }, 'malformed HTTP request rejected')
+
+  if (socket.writable) {
+    const text = JSON.stringify(body)
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+        'Content-Type: application/json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(text)}\r\n` +
+        `X-Request-Id: ${requestId}\r\n` +
+        'Connection: close\r\n\r\n' +
+        text,
+    )
+  }
+  socket.destroy()
 }
 
 function shortUrl(url: string): string {

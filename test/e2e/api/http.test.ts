@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { connect } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 
 import { HTTP_PORTS, startApi, type ApiFixture } from './fixtures.ts'
@@ -12,12 +14,23 @@ const ORDER = {
   quantity: '2',
 }
 
-/** Listens on the first free port of HTTP_PORTS and returns the base URL. */
 /** Parses a JSON response body without type checks, for assertions. */
 async function jsonOf(response: Response): Promise<any> {
   return response.json()
 }
 
+/** Writes raw bytes to the server, ends the sending side and returns all it answered. */
+async function rawExchange(baseUrl: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(baseUrl)
+  const socket = connect({ host: hostname, port: Number(port) })
+  const chunks: Buffer[] = []
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+  socket.end(bytes)
+  await once(socket, 'close')
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/** Listens on the first free port of HTTP_PORTS and returns the base URL. */
 async function listen(api: ApiFixture): Promise<string> {
   const [first, last] = HTTP_PORTS
   for (let port = first; port <= last; port++) {
@@ -91,6 +104,21 @@ describe('API over HTTP', () => {
     assert.equal(response.status, 413)
     assert.equal((await jsonOf(response)).error, 'body_too_large')
   })
+
+  for (const [name, bytes] of [
+    ['a body shorter than its Content-Length', 'POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"clientId":"c"}'],
+    ['a request line that is not HTTP', 'NOT A REQUEST\r\n\r\n'],
+  ]) {
+    test(`${name} gets invalid_request`, async () => {
+      const answer = await rawExchange(baseUrl, bytes)
+      const [head, body] = answer.split('\r\n\r\n')
+
+      assert.match(head, /^HTTP\/1\.1 400 Bad Request\r\n/)
+      assert.match(head, /\r\nX-Request-Id: [0-9a-f-]{36}\r\n/)
+      assert.equal(JSON.parse(body).error, 'invalid_request')
+      assert.match(JSON.parse(body).message, /^the HTTP request is malformed \(.+\): check the request line/)
+    })
+  }
 
   test('non-JSON content type is 415', async () => {
     const response = await fetch(`${baseUrl}/ordenes`, {
