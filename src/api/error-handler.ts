@@ -65,7 +65,7 @@ const CLIENT_ERROR_STATUS: Record<string, { status: number, message: string }> =
 }
 
 /**
- * Answers a request that Node's HTTP parser rejects before Fastify sees it
+ * Sends the response to a request that Node's HTTP parser rejects before Fastify sees it
  * (the `clientErrorHandler` option), such as a body cut short by the end of
  * the connection. The 400 gets the app's `invalid_request` body and an
  * X-Request-Id, and the connection closes after it.
@@ -75,7 +75,7 @@ export function handleClientError(
   error: Error & { code?: string, reason?: string },
   socket: Socket,
 ): void {
-  // A reset connection has no one left to answer.
+  // A reset connection has no client left to read a response.
   if (error.code === 'ECONNRESET' || socket.destroyed) return
 
   const requestId = randomUUID()

@@ -36,7 +36,7 @@ export class CorruptSegmentError extends Error {
   readonly path: string
   readonly position: number
 
-  /** `where` says which segment: "sealed segment" or "segment". */
+  /** `where` names the kind of segment in the message: "sealed segment" or "the last segment". */
   constructor(path: string, position: number, reason: string, where = 'sealed segment') {
     super(
       `corrupt record in ${where} ${path} at byte ${position}: ${reason}. ` +

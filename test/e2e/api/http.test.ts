@@ -19,7 +19,7 @@ async function jsonOf(response: Response): Promise<any> {
   return response.json()
 }
 
-/** Writes raw bytes to the server, ends the sending side and returns all it answered. */
+/** Writes raw bytes to the server, ends the sending side and returns the whole response. */
 async function rawExchange(baseUrl: string, bytes: string): Promise<string> {
   const { hostname, port } = new URL(baseUrl)
   const socket = connect({ host: hostname, port: Number(port) })

@@ -148,8 +148,8 @@ describe('embedded process under a changed instrument', () => {
 })
 
 describe('embedded process on a damaged log', () => {
-  // After SIGTERM a snapshot covers every command; after SIGKILL only the
-  // partition's lease in the store says how far the engine persisted.
+  // After SIGTERM a snapshot covers every command. After SIGKILL only the
+  // partition's lease in the store records how far the engine persisted.
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     test(`a log cut below what the store reflects stops the start after ${signal}`, { timeout: 60_000 }, async () => {
       const dataDir = await mkdtemp(join(tmpdir(), 'embedded-damaged-'))
