@@ -179,7 +179,7 @@ export class EngineWorker implements PartitionHandler {
     this.#logger.info('engine worker stopped')
   }
 
-  async assigned(partition: number, endOffset?: bigint): Promise<bigint> {
+  async assigned(partition: number, endOffset: bigint): Promise<bigint> {
     const store = this.#options.store
     const stopping = () => this.#stopping
     const lease = await this.#retry(partition, 'acquire partition lease', () => store.acquirePartition(partition), stopping)
@@ -197,7 +197,7 @@ export class EngineWorker implements PartitionHandler {
     // Were the log shorter, the new commands at those offsets would count as
     // already persisted and never be written.
     const storedOffset = Math.max(persistedOffset, lease.toOffset)
-    if (endOffset !== undefined && BigInt(storedOffset) >= endOffset) {
+    if (BigInt(storedOffset) >= endOffset) {
       const error = new LogBehindStoreError(partition, endOffset, storedOffset)
       this.#fatal(error, { partition, endOffset: Number(endOffset), storedOffset }, 'the log is missing commands the store reflects')
       throw error

@@ -321,6 +321,19 @@ export class KafkaLogConsumer implements CommandLogConsumer {
     await Promise.all([...this.#owned.values()].map((owned) => this.#release(owned)))
   }
 
+  /** Returns the offset after the partition's last record (its high watermark), from a ListOffsets request. */
+  async #endOffset(partition: number): Promise<bigint> {
+    const topic = this.#options.topic
+    const offsets = await withDeadline(
+      this.#group.listOffsets({ topics: [topic], partitions: { [topic]: [partition] } }),
+      this.#options.requestTimeoutMs,
+      `listing the end offset of ${topic} partition ${partition}`,
+    )
+    const endOffset = offsets.get(topic)?.[partition]
+    if (endOffset === undefined) throw new Error(`the broker listed no end offset for ${topic} partition ${partition}`)
+    return endOffset
+  }
+
   /**
    * Asks the handler where to start, then delivers batches until the
    * partition is revoked. A failing handler call gives the partition back to
@@ -336,12 +349,16 @@ export class KafkaLogConsumer implements CommandLogConsumer {
     while (!signal.aborted) {
       let offset: bigint
       try {
-        offset = await handler.assigned(partition)
+        const endOffset = await this.#endOffset(partition)
+        offset = await handler.assigned(partition, endOffset)
         owned.handlerAssigned = true
       } catch (error) {
         owned.failures++
         const delayMs = backoffMs(owned.failures)
-        this.#logger.error({ err: error, partition, delayMs }, 'assigned handler failed, retrying after a delay')
+        this.#logger.error(
+          { err: error, partition, delayMs },
+          'listing the end offset or the assigned handler failed, retrying after a delay',
+        )
         await sleep(delayMs, signal)
         continue
       }

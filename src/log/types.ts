@@ -38,12 +38,11 @@ export interface CommandLogProducer {
 export interface PartitionHandler {
   /**
    * Returns the offset to start reading from, usually the snapshot's offset
-   * + 1. `endOffset`, the offset after the partition's last record, is
-   * given by logs that know it at assignment (the embedded log), so that the
-   * handler can check the log still contains what it processed.
+   * + 1. `endOffset` is the offset after the partition's last record at
+   * assignment, so that the handler can check the log still contains what
+   * it processed.
    */
-  // TODO: pass the end offset from the Kafka consumer too (a ListOffsets request at assignment).
-  assigned(partition: number, endOffset?: bigint): Promise<bigint>
+  assigned(partition: number, endOffset: bigint): Promise<bigint>
   /** Resolves after the batch's effects are persisted. */
   records(partition: number, batch: LogRecord[]): Promise<void>
   /** Called before the partition is released; the engine must stop writing for it. */

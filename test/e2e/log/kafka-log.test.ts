@@ -121,6 +121,8 @@ class RecordingHandler implements PartitionHandler {
   readonly batchSizes: number[] = []
   readonly violations: string[] = []
   readonly assignedCalls: number[] = []
+  /** The end offset each `assigned` call was given, by partition. */
+  readonly endOffsets = new Map<number, bigint>()
   readonly revokedCalls: number[] = []
   #options: RecordingHandlerOptions
   #holders: Holders
@@ -132,8 +134,9 @@ class RecordingHandler implements PartitionHandler {
     this.#options = options
   }
 
-  async assigned(partition: number): Promise<bigint> {
+  async assigned(partition: number, endOffset: bigint): Promise<bigint> {
     this.assignedCalls.push(partition)
+    this.endOffsets.set(partition, endOffset)
     this.#holders.claim(partition, this.name)
     this.owned.add(partition)
     return (await this.#options.startOffset?.(partition)) ?? 0n
@@ -322,6 +325,7 @@ describe('kafka log', () => {
     const running = consumer.run(handler)
 
     await waitFor(() => handler.offsets(partition).length >= 7, 'offsets 5 to 11 arrive')
+    assert.equal(handler.endOffsets.get(partition), 12n, 'assigned gets the end offset of the partition')
     // A record appended while the consumer runs arrives too.
     values.push('order-12')
     await producer.append(key, Buffer.from(values[12]))
