@@ -459,6 +459,9 @@ export class OrderBook implements OrderBookApi {
         return 'invalid_quantity'
       }
       const delta = change.quantityLots - order.remainingLots
+      // NOTE: quantityLots includes the lots cancelled by earlier decreases,
+      // so an order cycled down and up again hundreds of times at the largest
+      // size fails here although its fills and new remaining lots are valid.
       if (delta > 0 && order.quantityLots > MAX_SAFE - delta) {
         return 'invalid_quantity'
       }
