@@ -12,7 +12,7 @@ import { COMMAND_VERSION, type ModifyCommand } from '../../log/commands.ts'
 import { appendCommand } from '../append-command.ts'
 import { parseDecimalE8 } from '../../core/decimal.ts'
 import { canonicalDecimal, checkDecimalField } from '../decimals.ts'
-import { findOrder } from '../find-order.ts'
+import { assertCanRest, findOrder } from '../find-order.ts'
 import { modifyOrderSchema, type ModifyOrderBody, type OrderIdParams } from '../schemas/orders.ts'
 import type { ApiDependencies } from '../types.ts'
 
@@ -42,12 +42,7 @@ export async function modifyRoutes(app: FastifyInstance, deps: ApiDependencies):
           fields: { status: order.status },
         })
       }
-      if (order.type !== 'limit' || order.timeInForce !== 'GTC') {
-        const kind = order.type === 'limit' ? `an ${order.timeInForce} limit order` : 'a market order'
-        throw new AppError('order_not_active', `order ${order.id} is ${kind}, which never rests; only GTC limit orders can be modified`, {
-          fields: { status: order.status },
-        })
-      }
+      assertCanRest(order, 'modified')
 
       const instrument = deps.instruments.get(order.symbol)
       const details: ErrorDetail[] = []

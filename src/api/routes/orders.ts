@@ -11,7 +11,7 @@ import { COMMAND_VERSION, type CancelCommand } from '../../log/commands.ts'
 import type { OrderStatus } from '../../store/types.ts'
 import { acceptOrder, type OrderInput } from '../accept-order.ts'
 import { appendCommand } from '../append-command.ts'
-import { findOrder } from '../find-order.ts'
+import { assertCanRest, findOrder } from '../find-order.ts'
 import {
   cancelOrderSchema,
   submitOrderSchema,
@@ -59,12 +59,7 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDependencies): 
       })
     }
     // Such an order ends within its own command, so a cancel would always come too late.
-    if (order.type !== 'limit' || order.timeInForce !== 'GTC') {
-      const kind = order.type === 'limit' ? `an ${order.timeInForce} limit order` : 'a market order'
-      throw new AppError('order_not_active', `order ${order.id} is ${kind}, which never rests; only GTC limit orders can be cancelled`, {
-        fields: { status: order.status },
-      })
-    }
+    assertCanRest(order, 'cancelled')
 
     // Keyed by the order's symbol, the cancel lands on the order's partition
     // after the order itself, so the engine always reads the order first.
