@@ -36,9 +36,22 @@ async function main(): Promise<void> {
   let service: Service | undefined
   let stopping = false
   let exitCode = 0
+  /** A stop requested while the service was starting, carried out once it has started. */
+  let stopAfterStart: string | undefined
 
   const stop = (reason: string) => {
-    if (stopping || service === undefined) return
+    if (service === undefined) {
+      if (stopAfterStart !== undefined) return
+      stopAfterStart = reason
+      logger.info({ reason }, 'stop requested during the start; stopping once started')
+      // A start that hangs (a broker that never answers) must not keep the process.
+      setTimeout(() => {
+        logger.error({ timeoutMs: STOP_TIMEOUT_MS }, 'the start did not finish in time after a stop request; exiting')
+        process.exit(1)
+      }, STOP_TIMEOUT_MS).unref()
+      return
+    }
+    if (stopping) return
     stopping = true
     logger.info({ reason }, 'stopping')
 
@@ -69,6 +82,11 @@ async function main(): Promise<void> {
     stop('fatal error')
   }
 
+  // Registered before the start, so that a signal during it stops the
+  // service gracefully once it is up instead of killing the process.
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+
   try {
     service = await startService(role, config, logger, { onFatal })
   } catch (error) {
@@ -83,8 +101,7 @@ async function main(): Promise<void> {
   }
 
   if (exitCode !== 0) stop('fatal error during start')
-  process.on('SIGTERM', () => stop('SIGTERM'))
-  process.on('SIGINT', () => stop('SIGINT'))
+  else if (stopAfterStart !== undefined) stop(stopAfterStart)
 }
 
 await main()

@@ -200,3 +200,32 @@ describe('embedded process on a damaged log', () => {
     })
   }
 })
+
+describe('embedded process stopped while it starts', () => {
+  test('SIGTERM before the API listens stops it gracefully', { timeout: 60_000 }, async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'embedded-early-stop-'))
+    const child = spawn(process.execPath, [CLI, 'all'], {
+      env: { ...process.env, ...EMBEDDED_ENV, DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+
+    try {
+      let stdout = ''
+      child.stdout.setEncoding('utf8')
+      child.stdout.on('data', (chunk: string) => {
+        stdout += chunk
+      })
+      // The first log line comes early in the start, before the store and the log are open.
+      await once(child.stdout, 'data')
+      child.kill('SIGTERM')
+      const [code] = await once(child, 'exit')
+
+      assert.equal(code, 0)
+      assert.match(stdout, /"msg":"stop requested during the start; stopping once started"/)
+      assert.match(stdout, /"msg":"stopped"/)
+    } finally {
+      child.kill('SIGKILL')
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  })
+})
