@@ -251,7 +251,7 @@ class EnvReader {
   /** Returns the value of a variable with a default, or undefined when it is unset or empty (a problem). */
   #read(name: string, fallback: string): string | undefined {
     const value = this.#env[name]
-    if (value === '') {
+    if (value !== undefined && value.trim() === '') {
       this.#problems.push(
         `${name} is set but empty: give it a value, or unset it to use the default ${JSON.stringify(fallback)}`,
       )

@@ -118,6 +118,16 @@ test('config rejects an empty PORT', () => {
   })
 })
 
+test('config rejects a defaulted variable of blanks', () => {
+  for (const value of [' ', '\t', '  \n']) {
+    assert.throws(() => loadConfig({ ...DEFAULTED, KAFKA_TOPIC_ORDENES: value }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError)
+      assert.match(error.problems[0], /^KAFKA_TOPIC_ORDENES is set but empty/)
+      return true
+    })
+  }
+})
+
 test('config rejects empty defaulted variables', () => {
   // Each valid value loads, so each rejection below comes from the empty value alone.
   loadConfig(DEFAULTED)
