@@ -90,9 +90,9 @@ export class LogBehindStoreError extends Error {
     const holds = endOffset === 0n ? 'has no records' : `has records up to offset ${endOffset - 1n}`
     super(
       `partition ${partition} of the log ${holds}, but the store reflects commands up to offset ${storedOffset}: ` +
-        'the log lost records (a damaged, truncated or replaced log directory). New commands at those offsets ' +
-        'would never be persisted, so the engine stops. Restore the log from a backup, or move the data directory ' +
-        'away to start empty',
+        'the log lost records (a damaged or truncated log directory, or a Kafka topic created again). New ' +
+        'commands at those offsets would never be persisted, so the engine stops. Restore the log, or start ' +
+        'over with an empty log and an empty store',
     )
     this.name = 'LogBehindStoreError'
   }
@@ -196,6 +196,8 @@ export class EngineWorker implements PartitionHandler {
     // Commands up to the lease's last offset may have effects in the store.
     // Were the log shorter, the new commands at those offsets would count as
     // already persisted and never be written.
+    // TODO: store the Kafka topic's id with the lease and compare it, since a
+    // topic created again that has grown past this offset passes the check.
     const storedOffset = Math.max(persistedOffset, lease.toOffset)
     if (BigInt(storedOffset) >= endOffset) {
       const error = new LogBehindStoreError(partition, endOffset, storedOffset)
