@@ -44,7 +44,7 @@ async function main(): Promise<void> {
       if (stopAfterStart !== undefined) return
       stopAfterStart = reason
       logger.info({ reason }, 'stop requested during the start; stopping once started')
-      // A start that hangs (a broker that never answers) must not keep the process.
+      // A start that hangs, on a broker that never responds, must not keep the process alive.
       setTimeout(() => {
         logger.error({ timeoutMs: STOP_TIMEOUT_MS }, 'the start did not finish in time after a stop request; exiting')
         process.exit(1)
