@@ -18,7 +18,7 @@
 import type { Logger } from 'pino'
 import type { InstrumentRegistry } from '../core/instrument-registry.ts'
 import { CommandDecodeError, decodeCommand } from '../log/commands.ts'
-import type { CommandLog, CommandLogConsumer, LogRecord, PartitionHandler } from '../log/types.ts'
+import { describeLogEnd, type CommandLog, type CommandLogConsumer, type LogRecord, type PartitionHandler } from '../log/types.ts'
 import type { Store } from '../store/types.ts'
 import { BatchEffects } from './batch-effects.ts'
 import { commandProblem } from './command-checks.ts'
@@ -87,9 +87,9 @@ export class PartitionFencedError extends Error {
 /** The log ends before commands whose effects the store already reflects. */
 export class LogBehindStoreError extends Error {
   constructor(partition: number, endOffset: bigint, storedOffset: number) {
-    const holds = endOffset === 0n ? 'has no records' : `has records up to offset ${endOffset - 1n}`
     super(
-      `partition ${partition} of the log ${holds}, but the store reflects commands up to offset ${storedOffset}: ` +
+      `partition ${partition} of the log ${describeLogEnd(endOffset)}, but the store reflects commands up to ` +
+        `offset ${storedOffset}: ` +
         'the log lost records (a damaged or truncated log directory, or a Kafka topic created again). New ' +
         'commands at those offsets would never be persisted, so the engine stops. Restore the log, or start ' +
         'over with an empty log and an empty store',

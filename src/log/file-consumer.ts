@@ -16,7 +16,7 @@ import type { Logger } from 'pino'
 
 import type { GroupOffsetStore } from './file-offsets.ts'
 import type { FilePartition } from './file-partition.ts'
-import type { CommandLogConsumer, PartitionHandler } from './types.ts'
+import { describeLogEnd, type CommandLogConsumer, type PartitionHandler } from './types.ts'
 
 export interface FileConsumerContext {
   groupId: string
@@ -36,13 +36,12 @@ type ConsumerState = 'idle' | 'running' | 'closed'
  * are gone, and the records appended at their offsets would be skipped.
  */
 export class LogBehindHandlerError extends Error {
-  constructor(partition: number, resumeOffset: bigint, endOffset: number) {
-    const holds = endOffset === 0 ? 'has no records' : `has records up to offset ${endOffset - 1}`
+  constructor(partition: number, resumeOffset: bigint, endOffset: bigint) {
     super(
-      `partition ${partition} of the log ${holds}, but the handler has processed it ` +
+      `partition ${partition} of the log ${describeLogEnd(endOffset)}, but the handler has processed it ` +
         `up to offset ${resumeOffset - 1n}: records it processed are missing from the log (a damaged, ` +
-        'truncated or replaced log directory). New commands at those offsets would be skipped, so the ' +
-        'engine stops; restore the log from a backup, or move the data directory away to start empty',
+        'truncated or replaced log directory). New records at those offsets would be skipped, so the ' +
+        'consumer stops. Restore the log from a backup, or move the data directory away to start empty',
     )
     this.name = 'LogBehindHandlerError'
   }
@@ -183,9 +182,10 @@ export class FileLogConsumer implements CommandLogConsumer {
    * offset from `assigned` is invalid or the log cannot be read.
    */
   async #deliver(partition: FilePartition, handler: PartitionHandler, run: PartitionRun): Promise<HandlerFailure | null> {
+    const endOffset = BigInt(partition.endOffset)
     let start: bigint
     try {
-      start = await handler.assigned(run.partition, BigInt(partition.endOffset))
+      start = await handler.assigned(run.partition, endOffset)
     } catch (error) {
       return { call: 'assigned', error }
     }
@@ -198,7 +198,7 @@ export class FileLogConsumer implements CommandLogConsumer {
       )
     }
 
-    if (start > BigInt(partition.endOffset)) throw new LogBehindHandlerError(run.partition, start, partition.endOffset)
+    if (start > endOffset) throw new LogBehindHandlerError(run.partition, start, endOffset)
 
     run.nextOffset = Number(start)
     const reader = partition.reader(run.nextOffset)

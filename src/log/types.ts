@@ -70,3 +70,8 @@ export interface CommandLog {
 
 /** Picks the partition of a key the way Kafka's default partitioner does (murmur2). */
 export type Partitioner = (key: string, partitions: number) => number
+
+/** Returns what a partition with this end offset contains, for messages: "has records up to offset 41". */
+export function describeLogEnd(endOffset: bigint): string {
+  return endOffset === 0n ? 'has no records' : `has records up to offset ${endOffset - 1n}`
+}

@@ -287,12 +287,12 @@ describe('file log consumer after a handler failure', { timeout: TEST_TIMEOUT_MS
 })
 
 describe('file log consumer when the log ends before the handler', { timeout: TEST_TIMEOUT_MS }, () => {
-  test('a resume offset past the end stops the consumer without delivering', async () => {
+  test('resume past the end stops the consumer', async () => {
     const log = openLog()
     await log.ensure()
     await appendValues(log, keyOf(0, 1), 3)
 
-    // The handler processed offsets 0 to 4, but the log holds 0 to 2 only.
+    // The handler processed offsets 0 to 4, but the log contains 0 to 2 only.
     const handler = new ResumingHandler()
     handler.nextOffsets.set(0, 5n)
     const consumer = log.consumer('engine')
@@ -305,7 +305,7 @@ describe('file log consumer when the log ends before the handler', { timeout: TE
     assert.deepEqual(handler.callsOf(0), ['assigned 5', 'revoked'])
   })
 
-  test('a resume offset at the end waits for the next record', async () => {
+  test('resume at the end waits for records', async () => {
     const log = openLog()
     await log.ensure()
     const key = keyOf(0, 1)
