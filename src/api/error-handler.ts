@@ -1,9 +1,9 @@
 /**
  * The one place where errors become HTTP responses. Every error body has
  * the shape `{ error: code, message, details?, ...fields }` with a code
- * from src/errors.ts; 5xx messages never reach clients. The one exception
- * is the 414 for an over-long path parameter, which keeps the shape of
- * Fastify's 431 for over-long headers (see handleFrameworkError).
+ * from src/errors.ts, and 5xx messages never reach clients. Statuses that
+ * no code has (414, 408, 431) keep Fastify's shape instead, see
+ * reasonPhraseBody.
  */
 
 import { randomUUID } from 'node:crypto'
@@ -35,10 +35,9 @@ export function installErrorHandler(app: FastifyInstance): void {
  * Sends the response for an error that Fastify's router raises before any
  * hook runs (the `frameworkErrors` option), so it also sets X-Request-Id.
  *
- * A path parameter over the router's maxParamLength gets a 414 in the shape
- * of Fastify's 431, `{ error: reason phrase, message, statusCode }`, because
- * no code in src/errors.ts has status 414. Other errors, such as a malformed
- * percent-encoding (FST_ERR_BAD_URL), get the app's error shape.
+ * A path parameter over the router's maxParamLength gets a 414. Other
+ * errors, such as a malformed percent-encoding (FST_ERR_BAD_URL), get the
+ * app's error shape.
  */
 export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   reply.header('X-Request-Id', request.id)
@@ -47,10 +46,7 @@ export function handleFrameworkError(error: FastifyError, request: FastifyReques
     request.log.debug({ err: error, requestId: request.id }, 'request rejected')
     const limit = request.server.initialConfig.maxParamLength
     const message = `a path parameter in ${request.method} ${shortUrl(request.url)} is longer than ${limit} characters`
-    return reply
-      .code(414)
-      .type('application/json; charset=utf-8')
-      .send({ error: STATUS_CODES[414], message, statusCode: 414 })
+    return reply.code(414).type('application/json; charset=utf-8').send(reasonPhraseBody(414, message))
   }
 
   const appError = toAppError(error, request)
@@ -58,17 +54,17 @@ export function handleFrameworkError(error: FastifyError, request: FastifyReques
   return sendError(reply, appError)
 }
 
-/** Statuses that Node's HTTP server gives a client error, kept in Fastify's shape; the others are 400s. */
+/** Statuses and messages of the client errors that are not a 400, by Node's error code. */
 const CLIENT_ERROR_STATUS: Record<string, { status: number, message: string }> = {
   ERR_HTTP_REQUEST_TIMEOUT: { status: 408, message: 'the request was not received in time' },
   HPE_HEADER_OVERFLOW: { status: 431, message: 'the request headers, URL included, are over the size limit' },
 }
 
 /**
- * Sends the response to a request that Node's HTTP parser rejects before Fastify sees it
- * (the `clientErrorHandler` option), such as a body cut short by the end of
- * the connection. The 400 gets the app's `invalid_request` body and an
- * X-Request-Id, and the connection closes after it.
+ * Sends the response to a request that Node's HTTP server rejects before
+ * Fastify receives it (the `clientErrorHandler` option), such as a body cut
+ * short by the end of the connection. Every such response carries an
+ * X-Request-Id and closes the connection.
  */
 export function handleClientError(
   this: FastifyInstance,
@@ -88,8 +84,8 @@ export function handleClientError(
           `the HTTP request is malformed (${error.reason ?? error.message}): check the request line, ` +
           'the headers, and that the body is as long as its Content-Length',
       }
-    : { error: STATUS_CODES[status], message: known.message, statusCode: status }
-  this.log.info({ err: error, requestId, statusCode: status }, 'malformed HTTP request rejected')
+    : reasonPhraseBody(status, known.message)
+  this.log.debug({ err: error, requestId, statusCode: status }, 'malformed HTTP request rejected')
 
   if (socket.writable) {
     const text = JSON.stringify(body)
@@ -103,6 +99,11 @@ export function handleClientError(
     )
   }
   socket.destroy()
+}
+
+/** Returns Fastify's error body, `{ error: reason phrase, message, statusCode }`. */
+function reasonPhraseBody(status: number, message: string) {
+  return { error: STATUS_CODES[status], message, statusCode: status }
 }
 
 function shortUrl(url: string): string {
