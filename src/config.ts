@@ -248,7 +248,7 @@ class EnvReader {
     return raw as T
   }
 
-  /** Returns the value of a variable with a default, or undefined when it is unset or empty (a problem). */
+  /** Returns the value of a variable with a default, or undefined when it is unset, or empty or blank (a problem). */
   #read(name: string, fallback: string): string | undefined {
     const value = this.#env[name]
     if (value !== undefined && value.trim() === '') {
@@ -301,7 +301,7 @@ class EnvReader {
   }
 }
 
-/** Names the symbol or the field that `path` (from findRepeatedName) repeats. */
+/** Returns the problem of a repeated name, naming the symbol or the field that `path` (from findDuplicateKey) points to. */
 function describeRepeatedName(source: string, path: string[]): string {
   const [symbol, field] = path.map((name) => JSON.stringify(name))
   if (path.length === 1) return `${source} lists instrument ${symbol} twice: list each symbol once`

@@ -178,7 +178,12 @@ export function createInstrument(symbol: string, spec: InstrumentSpec): Instrume
     text: spec.tickSize,
     e8: parseSetting(symbol, 'tickSize', spec.tickSize),
   }
-  const lot: Step = { field: 'lotSize', unit: 'lot', text: spec.lotSize, e8: parseSetting(symbol, 'lotSize', spec.lotSize) }
+  const lot: Step = {
+    field: 'lotSize',
+    unit: 'lot',
+    text: spec.lotSize,
+    e8: parseSetting(symbol, 'lotSize', spec.lotSize),
+  }
 
   const limit = (field: Limit['field'], text: string | undefined, fallback: string, step: Step): Limit =>
     text === undefined ? defaultLimit(symbol, field, fallback, step) : configuredLimit(symbol, field, text, step)

@@ -152,7 +152,7 @@ export function findIntactRecord(
   const maxOffset = minOffset + Math.ceil(buffer.length / RECORD_OVERHEAD_BYTES)
 
   for (let position = from; position + RECORD_OVERHEAD_BYTES <= buffer.length; position++) {
-    // Cheap checks first: most positions inside a record fail the length.
+    // Cheap checks first: inside the JSON text of a record, the length check fails at most positions.
     const bodyLength = buffer.readUInt32LE(position)
     if (bodyLength < FIXED_BODY_BYTES || bodyLength > MAX_BODY_BYTES) continue
     if (buffer.readUInt8(position + HEADER_BYTES) !== RECORD_VERSION) continue

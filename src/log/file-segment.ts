@@ -152,14 +152,17 @@ export class Segment {
       throw new CorruptSegmentError(this.path, position, invalidReason)
     }
 
-    // An interrupted write leaves nothing intact after its first bad byte.
-    // Intact records after a bad one mean damage, which truncating would
-    // turn into the silent loss of acknowledged records.
+    // A process killed during a write leaves nothing intact after the first
+    // bad byte. So intact records after a bad one mean damage, and truncating
+    // would silently drop acknowledged records.
+    // NOTE: after a power loss, the pages of the last write may persist out of
+    // order and leave unacknowledged intact records behind a bad one. The log
+    // then stops as well, and the file must be cut by hand.
     const tail = await this.read(position, fileBytes - position)
     const intact = findIntactRecord(tail, 1, this.nextOffset)
     if (intact !== null) {
       const reason = `${invalidReason}, and the intact record of offset ${intact.offset} follows at byte ` +
-        `${position + intact.position}, so this is damage, not the end of an interrupted write`
+        `${position + intact.position}, so the file is damaged (or a power loss stored its last write out of order)`
       throw new CorruptSegmentError(this.path, position, reason, 'the last segment')
     }
 

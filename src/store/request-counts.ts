@@ -1,7 +1,7 @@
 /**
  * Counts of what a store sent to DynamoDB: requests by operation, and the
  * write requests and the items they carried. Each attempt of a retried
- * request counts once, as it reaches the server.
+ * request counts once, when it is sent.
  */
 
 const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'])

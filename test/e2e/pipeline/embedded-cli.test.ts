@@ -151,7 +151,7 @@ describe('embedded process on a damaged log', () => {
   // After SIGTERM a snapshot covers every command. After SIGKILL only the
   // partition's lease in the store records how far the engine persisted.
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-    test(`a log cut below what the store reflects stops the start after ${signal}`, { timeout: 60_000 }, async () => {
+    test(`log cut below the store stops the start (${signal})`, { timeout: 60_000 }, async () => {
       const dataDir = await mkdtemp(join(tmpdir(), 'embedded-damaged-'))
       const env = { ...EMBEDDED_ENV, DATA_DIR: dataDir, EMBEDDED_PARTITIONS: '1', SNAPSHOT_EVERY_COMMANDS: '100000' }
       const service = await startCli('all', env)
@@ -202,7 +202,7 @@ describe('embedded process on a damaged log', () => {
 })
 
 describe('embedded process stopped while it starts', () => {
-  test('SIGTERM before the API listens stops it gracefully', { timeout: 60_000 }, async () => {
+  test('SIGTERM during the start stops gracefully', { timeout: 60_000 }, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'embedded-early-stop-'))
     const child = spawn(process.execPath, [CLI, 'all'], {
       env: { ...process.env, ...EMBEDDED_ENV, DATA_DIR: dataDir, LOG_LEVEL: 'info' },
