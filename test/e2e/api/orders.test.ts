@@ -43,6 +43,19 @@ describe('API with file log and dynalite', () => {
     return response.json()
   }
 
+  /** Stores the order as the engine would after a partial fill, at `version`. */
+  async function persistPartialFill(order: OrderRecord, filled: string, remaining: string, version: number) {
+    const partial: OrderRecord = {
+      ...order,
+      status: 'partially_filled',
+      filledQuantity: filled,
+      remainingQuantity: remaining,
+      matched: true,
+      version,
+    }
+    await api.store.persist(effects({ lastOffset: version, orders: [partial] }))
+  }
+
   async function listIds(query: string): Promise<string[]> {
     const response = await api.app.inject({ method: 'GET', url: `/orders?${query}` })
     assert.equal(response.statusCode, 200, response.body)
@@ -275,15 +288,7 @@ describe('API with file log and dynalite', () => {
 
   test('DELETE partially filled order is 202', async () => {
     const order = await submit(limitOrder('c-partial', 'AAPL', 'sell', '5', '2'))
-    const partial: OrderRecord = {
-      ...order,
-      status: 'partially_filled',
-      filledQuantity: '1',
-      remainingQuantity: '1',
-      matched: true,
-      version: 3,
-    }
-    await api.store.persist(effects({ lastOffset: 3, orders: [partial] }))
+    await persistPartialFill(order, '1', '1', 3)
 
     const response = await api.app.inject({ method: 'DELETE', url: `/orders/${order.id}` })
 
@@ -294,7 +299,7 @@ describe('API with file log and dynalite', () => {
     { kind: 'an IOC limit order', body: { ...limitOrder('c-ioc', 'AAPL', 'buy', '1', '1'), timeInForce: 'IOC' } },
     { kind: 'a market order', body: marketOrder('c-mkt', 'AAPL', 'buy', '1') },
   ]) {
-    test(`PATCH and DELETE of ${order.kind} are 409 before the engine applies it`, async () => {
+    test(`PATCH and DELETE of ${order.kind} are 409`, async () => {
       const placed = await submit(order.body)
 
       const patch = await api.app.inject({ method: 'PATCH', url: `/orders/${placed.id}`, payload: { quantity: '2' } })
@@ -308,17 +313,9 @@ describe('API with file log and dynalite', () => {
     })
   }
 
-  test("PATCH past maxQuantity counting what the order filled is 400", async () => {
+  test('PATCH past maxQuantity with fills is 400', async () => {
     const order = await submit(limitOrder('c-cap', 'AAPL', 'sell', '5', '1000000000'))
-    const partial: OrderRecord = {
-      ...order,
-      status: 'partially_filled',
-      filledQuantity: '600000000',
-      remainingQuantity: '400000000',
-      matched: true,
-      version: 4,
-    }
-    await api.store.persist(effects({ lastOffset: 4, orders: [partial] }))
+    await persistPartialFill(order, '600000000', '400000000', 4)
 
     const above = await api.app.inject({ method: 'PATCH', url: `/orders/${order.id}`, payload: { quantity: '400000001' } })
     assert.equal(above.statusCode, 400, above.body)
